@@ -1,0 +1,21 @@
+"""Argument helpers shared by the verbs, so every verb spells the same option the same way."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_out(p: argparse.ArgumentParser, help: str, required: bool = True) -> None:
+    p.add_argument("--out", required=required, help=help)
+
+
+def add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None,
+                   help="model name (e.g. 'shelf') or path to a .pt/.onnx file (default: the shipped shelf model)")
+
+
+def add_inference(p: argparse.ArgumentParser, conf: float = 0.25, iou: float = 0.6, max_det: int = 1000) -> None:
+    p.add_argument("--imgsz", type=int, default=None, help="working resolution, longest side in pixels")
+    p.add_argument("--conf", type=float, default=conf, help=f"score threshold (default {conf})")
+    p.add_argument("--iou", type=float, default=iou, help=f"NMS IoU threshold (default {iou})")
+    p.add_argument("--max-det", type=int, default=max_det, help=f"most boxes kept per image (default {max_det})")
+    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:0 (default cpu)")
