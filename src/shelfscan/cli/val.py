@@ -1,0 +1,82 @@
+"""``shelfscan val``: score a predictions CSV against a dataset's boxes (COCO AP/AR at max_det, counting error)."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from shelfscan.errors import InputError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "val",
+        help="evaluate predictions against ground truth (AP50-95, AP50, AP75, AR@max-det, count MAE/RMSE)",
+        description="Evaluate a predictions CSV against the ground-truth boxes of a dataset. Class-agnostic COCO "
+                    "box AP/AR with at most --max-det detections per image, as in the SKU-110K protocol, and the "
+                    "per-image count error of predictions with score >= --count-thr. Only the annotations are "
+                    "read (image files are not opened); a ground-truth image without predictions counts as "
+                    "all misses, a predicted image name not in the ground truth is an error.",
+    )
+    p.add_argument("--data", required=True, help="ground truth: a dataset folder or annotation file (any format)")
+    p.add_argument("--split", default=None, help="split to evaluate when the dataset has several (e.g. val, test)")
+    p.add_argument("--pred", required=True, help="predictions CSV (as written by shelfscan.data.write_predictions_csv)")
+    p.add_argument("--max-det", type=int, default=300,
+                   help="most detections per image, by score (default 300, the SKU-110K protocol); "
+                        "the recall is reported as ar<max-det>, e.g. ar300")
+    p.add_argument("--count-thr", type=float, default=0.5,
+                   help="score a prediction needs to be counted in the count error (default 0.5)")
+    p.add_argument("--per-class", action="store_true",
+                   help="evaluate per class: predicted class names are matched to the ground truth's")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.set_defaults(func=run)
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no NaN: undefined metrics (no true box at all) become null."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _table(result: dict, max_det: int) -> str:
+    rows = [("images", str(result["images"]))]
+    for key, label in (("ap50_95", "AP50-95"), ("ap50", "AP50"), ("ap75", "AP75"), (f"ar{max_det}", f"AR{max_det}"),
+                       ("count_mae", "count MAE"), ("count_rmse", "count RMSE")):
+        value = result[key]
+        rows.append((label, "n/a" if value is None else f"{value:.4f}"))
+    lines = [f"{label:<12}{value:>10}" for label, value in rows]
+    per_class = result.get("per_class")
+    if per_class:
+        width = max(12, *(len(name) + 2 for name in per_class))
+        lines += ["", f"{'class':<{width}}{'AP50-95':>10}{'AP50':>10}{'AP75':>10}{f'AR{max_det}':>10}"]
+        for name, m in per_class.items():
+            lines.append(f"{name:<{width}}" + "".join(f"{m[k]:>10.4f}" for k in ("ap50_95", "ap50", "ap75", "ar")))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from shelfscan.data import load_dataset, read_predictions_csv
+    from shelfscan.metrics import count_errors, evaluate_detections
+
+    if args.max_det < 1:
+        raise InputError(f"--max-det: expected an integer >= 1, got {args.max_det}")
+    dataset = load_dataset(args.data, args.split, check_images=False)
+    if not dataset.report.clean:
+        print(dataset.report.summary(), file=sys.stderr)
+    if len(dataset) == 0:
+        raise InputError(f"--data {args.data}: expected a dataset with at least one image, got none")
+    ground_truth = {record.name: record.boxes for record in dataset}
+    predictions = read_predictions_csv(args.pred)
+
+    det = evaluate_detections(ground_truth, predictions, max_det=args.max_det, class_agnostic=not args.per_class)
+    counts = count_errors(ground_truth, predictions, score_threshold=args.count_thr)
+    result = {"ap50_95": det.ap50_95, "ap50": det.ap50, "ap75": det.ap75, f"ar{det.max_det}": det.ar,
+              "count_mae": counts["mae"], "count_rmse": counts["rmse"], "images": det.images}
+    result = {k: _finite(v) for k, v in result.items()}
+    if args.per_class:
+        result["per_class"] = {name: {k: _finite(v) for k, v in m.items()} for name, m in det.per_class.items()}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(_table(result, det.max_det))
+    return 0

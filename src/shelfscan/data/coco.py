@@ -1,0 +1,206 @@
+"""COCO detection JSON: ``annotations/instances_<split>.json`` + ``images/``.
+
+Boxes are ``[x, y, w, h]`` in absolute pixels; category ids are whatever the file says (read) and
+``1..len(class_names)`` in ``class_names`` order (written). ``iscrowd=1`` regions are not product boxes: they are
+skipped and counted in the report. JSON carries no line numbers, so problems name the entry instead
+(``file.json: annotations[12]: expected ..., got ...``).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from shelfscan.data.images import copy_image
+from shelfscan.data.load import choose_split, finish_records, make_boxes
+from shelfscan.data.records import Dataset, ImageRecord, LoadReport
+from shelfscan.errors import FormatError, InputError
+
+_PREFIX = "instances_"
+
+
+def _json_files(folder: Path) -> list[Path]:
+    ann = folder / "annotations" if (folder / "annotations").is_dir() else folder
+    return sorted(ann.glob("*.json"))
+
+
+def _split_name(json_path: Path) -> str:
+    stem = json_path.stem
+    return stem[len(_PREFIX):] if stem.startswith(_PREFIX) else stem
+
+
+def available_splits(folder: str | Path) -> list[str]:
+    """Split names of the JSON files in ``folder/annotations`` (or ``folder``): ``instances_val.json`` -> ``val``.
+
+    A JSON file given as ``folder`` has its own split when named ``instances_<split>.json``, else none: [].
+    """
+    folder = Path(folder)
+    if folder.is_file():
+        return [_split_name(folder)] if folder.stem.startswith(_PREFIX) else []
+    return [_split_name(p) for p in _json_files(folder)]
+
+
+def _resolve_json(path: Path, split: str | None) -> Path:
+    if path.is_file():
+        choose_split(available_splits(path), split, path)  # a split must match the file's own name
+        return path
+    if not path.is_dir():
+        raise InputError(f"{path}: expected a COCO JSON file or dataset folder, got nothing at that path")
+    files = {_split_name(p): p for p in _json_files(path)}
+    chosen = choose_split(sorted(files), split, path)
+    if chosen is None:
+        raise InputError(f"{path}: expected a COCO folder with annotations/{_PREFIX}<split>.json, got no JSON file")
+    return files[chosen]
+
+
+def _image_dir(json_path: Path, first_file: str | None) -> Path:
+    """Where the ``file_name`` of the images are relative to: the first candidate that has the first image."""
+    split = _split_name(json_path)
+    top = json_path.parent.parent if json_path.parent.name == "annotations" else json_path.parent
+    candidates = [top / "images" / split, top / split, top / "images", top, json_path.parent]
+    existing = [c for c in candidates if c.is_dir()]
+    if first_file is not None:
+        for folder in existing:
+            if (folder / first_file).is_file():
+                return folder
+    return existing[0] if existing else json_path.parent
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _size(value: object) -> int:
+    """An image width or height from the JSON; 0 (unknown, read from the file) when absent or not a number."""
+    number = _number(value)
+    return int(number) if number is not None and number >= 1 else 0
+
+
+def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, check_images: bool = True,
+              skip_corrupt: bool = True, split: str | None = None) -> Dataset:
+    """Read a COCO detection JSON.
+
+    Args:
+        json_path: the JSON file, or a folder with ``annotations/instances_<split>.json`` (then ``split`` picks
+            one; it may be left out when there is only one).
+        images_dir: the folder ``file_name`` is relative to. Default: the first of ``images/<split>``,
+            ``<split>``, ``images``, the dataset folder and the JSON's folder that holds the first image.
+        check_images, skip_corrupt: as in :func:`shelfscan.data.sku.read_sku110k`.
+
+    Returns:
+        A :class:`Dataset` in the JSON's image order; ``class_names`` are the category names in category-id order.
+        Images without annotations are kept with no boxes.
+
+    Raises:
+        FormatError: the file is not JSON, or lacks the ``images``/``annotations``/``categories`` lists.
+    """
+    json_path = _resolve_json(Path(json_path), split)
+    try:
+        with open(json_path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except json.JSONDecodeError as exc:
+        raise FormatError(json_path, exc.lineno, "valid JSON", exc.msg) from exc
+    if not isinstance(doc, dict):
+        raise FormatError(json_path, None, "a JSON object with images, annotations and categories",
+                          type(doc).__name__)
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(doc.get(key), list):
+            raise FormatError(json_path, None, f"a list under {key!r}", type(doc.get(key)).__name__)
+    report = LoadReport(source=str(json_path))
+    where = str(json_path)
+
+    categories = sorted((c for c in doc["categories"] if isinstance(c, dict) and "id" in c and "name" in c),
+                        key=lambda c: c["id"])
+    if len(categories) != len(doc["categories"]):
+        report.problems.append(f"{where}: categories: expected entries with 'id' and 'name', got "
+                               f"{len(doc['categories']) - len(categories)} without")
+    class_names = [str(c["name"]) for c in categories]
+    cat_index = {c["id"]: i for i, c in enumerate(categories)}
+    if len(cat_index) != len(categories) or len(set(class_names)) != len(class_names):
+        raise FormatError(json_path, None, "unique category ids and names",
+                          f"ids {[c['id'] for c in categories]}, names {class_names}")
+
+    images: dict[object, dict] = {}
+    for i, entry in enumerate(doc["images"]):
+        if not (isinstance(entry, dict) and "id" in entry and isinstance(entry.get("file_name"), str)):
+            report.problems.append(f"{where}: images[{i}]: expected an object with 'id' and 'file_name', "
+                                   f"got {str(entry)[:80]}")
+            continue
+        if entry["id"] in images:
+            report.problems.append(f"{where}: images[{i}]: expected a unique id, got {entry['id']!r} again")
+            continue
+        images[entry["id"]] = entry
+
+    boxes: dict[object, list[tuple[float, float, float, float, int]]] = {k: [] for k in images}
+    crowd = 0
+    for i, ann in enumerate(doc["annotations"]):
+        problem = None
+        if not isinstance(ann, dict):
+            problem = f"expected an object, got {type(ann).__name__}"
+        elif ann.get("image_id") not in images:
+            problem = f"expected an image_id listed in images, got {ann.get('image_id')!r}"
+        elif ann.get("category_id") not in cat_index:
+            problem = f"expected a category_id in {sorted(cat_index)}, got {ann.get('category_id')!r}"
+        else:
+            bbox = ann.get("bbox")
+            xywh = [_number(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else [None]
+            if None in xywh:
+                problem = f"expected bbox [x, y, w, h] of 4 finite numbers, got {bbox!r}"
+            elif xywh[2] < 0 or xywh[3] < 0:
+                problem = f"expected bbox width and height >= 0, got {bbox!r}"
+        if problem is not None:
+            report.problems.append(f"{where}: annotations[{i}]: {problem}")
+            continue
+        if ann.get("iscrowd", 0):
+            crowd += 1
+            continue
+        x, y, w, h = xywh
+        boxes[ann["image_id"]].append((x, y, x + w, y + h, cat_index[ann["category_id"]]))
+    if crowd:
+        report.problems.append(f"{where}: expected iscrowd=0 boxes, got {crowd} iscrowd=1 regions (skipped)")
+
+    first = next(iter(images.values()), None)
+    image_dir = Path(images_dir) if images_dir is not None else _image_dir(json_path, first and first["file_name"])
+    records = []
+    for image_id, entry in images.items():
+        width, height = _size(entry.get("width")), _size(entry.get("height"))
+        rows = np.asarray(boxes[image_id], np.float64).reshape(-1, 5)
+        record = ImageRecord(entry["file_name"], image_dir / entry["file_name"], width, height,
+                             make_boxes(rows[:, :4], rows[:, 4].astype(np.int64), class_names, width, height,
+                                        report))
+        records.append(record)
+    records = finish_records(records, report, check_images=check_images, skip_corrupt=skip_corrupt)
+    return Dataset(image_dir, class_names or ["object"], records, report)
+
+
+def dataset_to_coco(dataset: Dataset) -> dict:
+    """The COCO ground-truth dict of ``dataset``: image ids 1.., annotation ids 1.., category ids 1.. in
+    ``class_names`` order, ``bbox`` ``[x, y, w, h]``, ``area`` = w * h, ``iscrowd`` 0."""
+    images, annotations = [], []
+    for image_id, record in enumerate(dataset.images, start=1):
+        images.append({"id": image_id, "file_name": record.name, "width": record.width, "height": record.height})
+        for (x1, y1, x2, y2), c in zip(record.boxes.xyxy.astype(np.float64).tolist(), record.boxes.class_id.tolist()):
+            w, h = x2 - x1, y2 - y1
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": c + 1,
+                                "bbox": [round(x1, 4), round(y1, 4), round(w, 4), round(h, 4)],
+                                "area": round(w * h, 4), "iscrowd": 0})
+    categories = [{"id": i + 1, "name": name, "supercategory": ""} for i, name in enumerate(dataset.class_names)]
+    return {"info": {"description": "written by shelfscan"}, "licenses": [], "images": images,
+            "annotations": annotations, "categories": categories}
+
+
+def write_coco(dataset: Dataset, out_dir: str | Path, split: str = "train") -> Path:
+    """Write ``out_dir/annotations/instances_<split>.json`` and the images (hard links or copies) under
+    ``out_dir/images/``; returns the JSON path."""
+    out_dir = Path(out_dir)
+    json_path = out_dir / "annotations" / f"{_PREFIX}{split}.json"
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    for record in dataset.images:
+        copy_image(record.path, out_dir / "images" / record.name)
+    with open(json_path, "w", encoding="utf-8") as f:
+        json.dump(dataset_to_coco(dataset), f)
+    return json_path

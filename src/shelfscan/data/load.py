@@ -1,0 +1,203 @@
+"""Open any supported dataset by its path, and the steps every reader shares.
+
+Formats (``detect_format`` tells them apart by layout):
+    sku   ``images/`` + ``annotations/annotations_<split>.csv`` (SKU-110K), or one such CSV file.
+    coco  ``annotations/instances_<split>.json`` (or any ``*.json``) + ``images/``, or one JSON file.
+    yolo  ``images/`` + ``labels/`` (+ ``data.yaml``), flat or ``images/<split>/``, ``labels/<split>/``.
+    voc   ``Annotations/*.xml`` + ``JPEGImages/``, or XML files next to the images.
+
+Shared conventions: ``Dataset.root`` is the folder image names are relative to; boxes past the image edge are
+clipped (``report.clipped_boxes``); boxes without area after clipping are dropped (``report.dropped_zero_area``);
+missing images go to ``report.missing_images`` and corrupt ones to ``report.corrupt_images`` (both skipped,
+corrupt ones kept with ``skip_corrupt=False``).
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from shelfscan.data.images import inspect_images
+from shelfscan.data.records import Dataset, ImageRecord, LoadReport
+from shelfscan.detections import Detections
+from shelfscan.errors import InputError
+
+FORMATS: dict[str, tuple[str, str]] = {  # format -> (module, reader function)
+    "sku": ("shelfscan.data.sku", "read_sku110k"),
+    "coco": ("shelfscan.data.coco", "read_coco"),
+    "yolo": ("shelfscan.data.yolo", "read_yolo"),
+    "voc": ("shelfscan.data.voc", "read_voc"),
+}
+_CLIP_TOLERANCE = 1e-3  # pixels: rounding in normalised (YOLO) coordinates is clipped without being counted
+
+
+# -- helpers the readers and writers share --------------------------------------------------------------------------
+def natural_key(text: str) -> tuple:
+    """Sort key that orders digit runs by value: ``brand_2`` before ``brand_10``."""
+    parts = re.split(r"(\d+)", text)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+def natural_sorted(names: Sequence[str]) -> list[str]:
+    """Distinct ``names`` in natural order (see :func:`natural_key`)."""
+    return sorted(set(names), key=natural_key)
+
+
+def choose_split(available: Sequence[str], split: str | None, where: str | Path) -> str | None:
+    """The split to read: ``split`` when it is available, the only one when there is one and ``split`` is None.
+
+    Returns None when ``available`` is empty and ``split`` is None (a dataset without splits).
+
+    Raises:
+        InputError: ``split`` is not available, or it is None and there are several to choose from.
+    """
+    available = list(available)
+    if split is None:
+        if len(available) > 1:
+            raise InputError(f"{where}: holds several splits, pass one: expected one of {available}, got none")
+        return available[0] if available else None
+    if split not in available:
+        raise InputError(f"{where}: expected a split in {available}, got {split!r}")
+    return split
+
+
+def format_number(value: float, decimals: int) -> str:
+    """``value`` with at most ``decimals`` decimals and no trailing zeros: ``717.0`` -> ``"717"``."""
+    text = "%.*f" % (decimals, value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def make_boxes(xyxy: np.ndarray, class_id: np.ndarray, class_names: Sequence[str], width: int, height: int,
+               report: LoadReport) -> Detections:
+    """Ground-truth :class:`Detections` of one image: clip to the image, drop boxes without area, count both.
+
+    Args:
+        xyxy: float array (N, 4) of absolute corners with ``x1 <= x2`` and ``y1 <= y2``.
+        class_id: int array (N,), indices into ``class_names``.
+        width, height: image size; no clipping when either is 0 (unknown).
+    """
+    xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    class_id = np.asarray(class_id, np.int64).reshape(-1)
+    if width > 0 and height > 0 and len(xyxy):
+        clipped = np.clip(xyxy, 0.0, [width, height, width, height])
+        moved = np.abs(clipped - xyxy).max(axis=1) > _CLIP_TOLERANCE
+        report.clipped_boxes += int(np.count_nonzero(moved))
+        xyxy = clipped
+    keep = (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
+    report.dropped_zero_area += int(len(keep) - np.count_nonzero(keep))
+    return Detections(xyxy[keep].astype(np.float32), None, class_id[keep], list(class_names))
+
+
+def finish_records(records: list[ImageRecord], report: LoadReport, *, check_images: bool, skip_corrupt: bool,
+                   workers: int | None = None) -> list[ImageRecord]:
+    """Check the image files of ``records`` (when ``check_images``) and return the records to keep.
+
+    Missing files go to ``report.missing_images`` and are dropped. Files that do not decode go to
+    ``report.corrupt_images`` with a problem line each, and are dropped unless ``skip_corrupt`` is False.
+    Unknown sizes (0) are filled from the file; a size that disagrees with the annotations is a problem line
+    (the record keeps the annotated size its boxes were clipped to).
+    """
+    if not check_images:
+        return records
+    present = [r for r in records if r.path.is_file()]
+    report.missing_images += [r.name for r in records if not r.path.is_file()]
+    kept = []
+    for record, (reason, size) in zip(present, inspect_images([r.path for r in present], workers)):
+        if size is not None and record.width == 0 and record.height == 0:
+            record.width, record.height = size  # now known: clip the boxes to it
+            record.boxes = make_boxes(record.boxes.xyxy, record.boxes.class_id, record.boxes.class_names, *size,
+                                      report)
+        elif size is not None and size != (record.width, record.height):
+            report.problems.append(f"{record.path}: expected image size {record.width}x{record.height} as "
+                                   f"annotated, got {size[0]}x{size[1]}")
+        if reason is not None:
+            report.corrupt_images.append(record.name)
+            action = "kept (skip_corrupt=False)" if not skip_corrupt else "skipped"
+            report.problems.append(f"{record.path}: expected a decodable image, got {reason}; {action}")
+            if skip_corrupt:
+                continue
+        kept.append(record)
+    return kept
+
+
+def with_class_names(dataset: Dataset, class_names: Sequence[str]) -> Dataset:
+    """``dataset`` with its boxes' class ids re-indexed into ``class_names`` (a superset of its classes).
+
+    Used to give several splits one class list before writing them (split files read alone may lack classes).
+
+    Raises:
+        InputError: a class of ``dataset`` is not in ``class_names``.
+    """
+    names = list(class_names)
+    missing = [c for c in dataset.class_names if c not in names]
+    if missing:
+        raise InputError(f"with_class_names: expected a class list containing {dataset.class_names}, got {names} "
+                         f"(without {missing})")
+    index = np.asarray([names.index(c) for c in dataset.class_names], np.int64)
+    images = [ImageRecord(r.name, r.path, r.width, r.height,
+                          Detections(r.boxes.xyxy, r.boxes.scores, index[r.boxes.class_id], names, r.boxes.data))
+              for r in dataset.images]
+    return Dataset(dataset.root, names, images, dataset.report)
+
+
+# -- detection and dispatch --------------------------------------------------------------------------------------
+def _has(folder: Path, pattern: str) -> bool:
+    return next(iter(folder.glob(pattern)), None) is not None
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of the dataset at ``path``: ``"sku"``, ``"coco"``, ``"yolo"`` or ``"voc"``.
+
+    Raises:
+        InputError: nothing at ``path``, or a layout none of the readers knows (the message lists them).
+    """
+    path = Path(path)
+    if path.is_file():
+        by_suffix = {".csv": "sku", ".json": "coco", ".yaml": "yolo", ".yml": "yolo"}
+        if path.suffix.lower() in by_suffix:
+            return by_suffix[path.suffix.lower()]
+        raise InputError(f"{path}: expected a dataset folder or a .csv (SKU-110K), .json (COCO) or .yaml (YOLO) "
+                         f"file, got suffix {path.suffix!r}")
+    if not path.is_dir():
+        raise InputError(f"{path}: expected a dataset file or folder, got nothing at that path")
+    ann = path / "annotations"
+    if _has(ann, "annotations_*.csv") or _has(path, "annotations_*.csv"):
+        return "sku"
+    if _has(ann, "*.json") or _has(path, "*.json"):
+        return "coco"
+    if (path / "labels").is_dir() or _has(path, "*/labels") or _has(path, "data.yaml"):
+        return "yolo"
+    if (path / "Annotations").is_dir() or _has(path, "*.xml"):
+        return "voc"
+    if _has(ann, "*.csv") or _has(path, "*.csv"):
+        return "sku"
+    raise InputError(f"{path}: expected a dataset layout: SKU-110K (annotations/annotations_<split>.csv + "
+                     f"images/), COCO (annotations/*.json + images/), YOLO (images/ + labels/ [+ data.yaml]) or "
+                     f"VOC (Annotations/*.xml + JPEGImages/); got none of these")
+
+
+def _module(fmt: str):
+    if fmt not in FORMATS:
+        raise InputError(f"dataset format: expected one of {sorted(FORMATS)}, got {fmt!r}")
+    return importlib.import_module(FORMATS[fmt][0])
+
+
+def list_splits(path: str | Path, format: str | None = None) -> list[str]:
+    """Split names the dataset at ``path`` holds ([] for a dataset without splits, or a single file)."""
+    fmt = format or detect_format(path)
+    return _module(fmt).available_splits(path)
+
+
+def load_dataset(path: str | Path, split: str | None = None, *, format: str | None = None,
+                 check_images: bool = True, skip_corrupt: bool = True) -> Dataset:
+    """Read the dataset at ``path`` in its format (``format`` or :func:`detect_format`).
+
+    When ``path`` holds several splits, ``split`` is required (the error lists them), unless there is only one.
+    """
+    fmt = format or detect_format(path)
+    module = _module(fmt)
+    reader = getattr(module, FORMATS[fmt][1])
+    return reader(path, split=split, check_images=check_images, skip_corrupt=skip_corrupt)

@@ -1,0 +1,140 @@
+"""The predictions CSV that ``shelfscan detect`` writes and ``shelfscan eval`` reads.
+
+Header ``image_name,x1,y1,x2,y2,score,class``; the class column is left out for one-class models. One row per box,
+absolute pixel corners; ``image_name`` is relative to the folder that was given to ``detect``. An image without any
+box is one row with only its name (``name,,,,,`` ...), so "looked at, found nothing" survives a round trip.
+
+The file is machine-written, so :func:`read_predictions_csv` is strict: the first bad row raises
+:class:`~shelfscan.errors.FormatError` (``path:line: expected ..., got ...``) instead of being skipped.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from shelfscan.data.load import format_number, natural_sorted
+from shelfscan.detections import Detections
+from shelfscan.errors import FormatError, InputError
+
+HEADER = ("image_name", "x1", "y1", "x2", "y2", "score", "class")
+COORD_DECIMALS = 3
+SCORE_DECIMALS = 6
+
+
+def write_predictions_csv(path: str | Path, predictions: Mapping[str, Detections], *,
+                          with_class: bool | None = None) -> Path:
+    """Write ``predictions`` (image name -> its detections) to the CSV at ``path``; returns ``path``.
+
+    Args:
+        with_class: write the class column; None writes it when any Detections has more than one class name.
+            Coordinates keep 3 decimals, scores 6.
+
+    Raises:
+        InputError: ``with_class=False`` while some Detections has several class names (the column is needed).
+    """
+    multi = any(len(d.class_names) > 1 for d in predictions.values())
+    if with_class is None:
+        with_class = multi
+    elif not with_class and multi:
+        raise InputError("write_predictions_csv with_class: expected True (or None) for detections with several "
+                         "class names, got False")
+    header = list(HEADER if with_class else HEADER[:-1])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        for name, dets in predictions.items():
+            if len(dets) == 0:
+                writer.writerow([name] + [""] * (len(header) - 1))
+                continue
+            labels = dets.labels
+            for k, ((x1, y1, x2, y2), score) in enumerate(zip(dets.xyxy.tolist(), dets.scores.tolist())):
+                row = [name] + [format_number(v, COORD_DECIMALS) for v in (x1, y1, x2, y2)]
+                row.append(format_number(score, SCORE_DECIMALS))
+                if with_class:
+                    row.append(labels[k])
+                writer.writerow(row)
+    return path
+
+
+def _header(path: Path, row: list[str] | None) -> list[str]:
+    got = [c.strip() for c in row] if row is not None else None
+    if got not in (list(HEADER), list(HEADER[:-1])):
+        raise FormatError(path, 1, f"the header {','.join(HEADER)} (class optional)",
+                          "an empty file" if got is None else repr(",".join(row)))
+    return got
+
+
+def read_predictions_csv(path: str | Path, class_names: Sequence[str] | None = None) -> dict[str, Detections]:
+    """Read a predictions CSV into ``{image_name: Detections}`` in the order images first appear.
+
+    Args:
+        class_names: the class list the detections index into; every class in the file must be in it.
+            Default: the file's classes in natural order, or ``["object"]`` without a class column.
+
+    Raises:
+        FormatError: a missing or wrong header, or the first row that is malformed (wrong field count, a value
+            that is not a finite number, x2 < x1 or y2 < y1, an empty or unknown class).
+        InputError: no file at ``path``, or a file without a class column read with several ``class_names``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: expected a predictions CSV file, got no such file")
+    rows: dict[str, list[tuple[float, float, float, float, float, str]]] = {}
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = _header(path, next(reader, None))
+        has_class = len(header) == len(HEADER)
+        if not has_class and class_names is not None and len(class_names) != 1:
+            raise InputError(f"{path}: expected a class column to read with class_names {list(class_names)}, "
+                             f"got header {','.join(header)}")
+        allowed = None if class_names is None else set(class_names)
+        for row in reader:
+            line = reader.line_num
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise FormatError(path, line, f"{len(header)} comma-separated fields {','.join(header)}",
+                                  f"{len(row)} fields")
+            name = row[0].strip()
+            if not name:
+                raise FormatError(path, line, "an image_name", "''")
+            boxes = rows.setdefault(name, [])
+            if not any(v.strip() for v in row[1:]):
+                continue  # an image without boxes
+            values = []
+            for column, text in zip(header[1:6], row[1:6]):
+                try:
+                    value = float(text)
+                except ValueError:
+                    value = math.nan
+                if not math.isfinite(value):
+                    raise FormatError(path, line, f"a finite number for {column}", repr(text))
+                values.append(value)
+            x1, y1, x2, y2, score = values
+            if x2 < x1 or y2 < y1:
+                raise FormatError(path, line, "x1 <= x2 and y1 <= y2", f"x1={x1:g} y1={y1:g} x2={x2:g} y2={y2:g}")
+            label = row[6].strip() if has_class else ""
+            if has_class and (not label or (allowed is not None and label not in allowed)):
+                expected = "a class name" if allowed is None else f"a class in {list(class_names)}"
+                raise FormatError(path, line, expected, repr(label))
+            boxes.append((x1, y1, x2, y2, score, label))
+    if class_names is not None:
+        names = list(class_names)
+    elif has_class:
+        names = natural_sorted([b[5] for boxes in rows.values() for b in boxes]) or ["object"]
+    else:
+        names = ["object"]
+    lookup = {c: i for i, c in enumerate(names)}
+    out = {}
+    for name, boxes in rows.items():
+        xyxy = np.asarray([b[:4] for b in boxes], np.float32).reshape(-1, 4)
+        scores = np.asarray([b[4] for b in boxes], np.float32)
+        ids = np.asarray([lookup[b[5]] if has_class else 0 for b in boxes], np.int64)
+        out[name] = Detections(xyxy, scores, ids, list(names))
+    return out

@@ -1,0 +1,11 @@
+"""A small catalog shared by the synth tests (fronts 64 px tall: quick to build)."""
+from __future__ import annotations
+
+import pytest
+
+from shelfscan.synth import Catalog
+
+
+@pytest.fixture(scope="session")
+def small_catalog() -> Catalog:
+    return Catalog.random(0, n_skus=40, texture_height=64)
