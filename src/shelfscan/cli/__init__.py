@@ -10,6 +10,11 @@ from shelfscan.errors import ShelfscanError
 
 # verb name -> module under shelfscan.cli (imported lazily so `shelfscan --help` stays fast)
 VERBS: dict[str, str] = {
+    "synth": "synth",
+    "detect": "detect",
+    "train": "train",
+    "val": "val",
+    "convert": "convert",
 }
 
 

@@ -1,0 +1,117 @@
+"""``shelfscan detect``: boxes for every product in images or folders, written as CSV, COCO or YOLO."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from shelfscan.cli.common import add_inference, add_model
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("detect", help="detect products in photos", description=__doc__)
+    p.add_argument("sources", nargs="+", help="image files or folders (searched recursively)")
+    p.add_argument("--out", required=True, help="predictions file (csv, coco: .json) or folder (yolo)")
+    p.add_argument("--format", choices=("csv", "coco", "yolo"), default="csv")
+    add_model(p)
+    add_inference(p)
+    p.add_argument("--tile", type=int, default=None,
+                   help="cut the scaled photo into overlapping tiles of this side (for very dense, large photos)")
+    p.add_argument("--merger", choices=("nms", "em"), default="nms",
+                   help="how overlapping candidates become one box: NMS or the SKU-110K EM-Merger")
+    p.add_argument("--hard-score-rate", type=float, default=None,
+                   help="r in score = cls^r · predicted_iou^(1-r) (default: the model's, 0.5)")
+    p.add_argument("--save-images", metavar="DIR", help="also write annotated images to DIR")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.set_defaults(func=run)
+
+
+def collect_sources(sources: list[str]) -> tuple[list[tuple[Path, str]], list[str]]:
+    """(path, image_name) pairs — names relative to the folder given, or the file name — and problems."""
+    from shelfscan.data.images import find_images
+
+    items, problems = [], []
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            items += [(f, f.relative_to(p).as_posix()) for f in find_images([p])]
+        elif p.is_file():
+            items.append((p, p.name))
+        else:
+            problems.append(f"{src}: expected an image file or a folder, got no such path")
+    return items, problems
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from shelfscan.annotate import draw_boxes, draw_count, save_rgb
+    from shelfscan.data.images import read_image
+    from shelfscan.errors import InputError
+    from shelfscan.inference import Detector
+
+    items, problems = collect_sources(args.sources)
+    detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
+                        tile=args.tile, hard_score_rate=args.hard_score_rate, merger=args.merger,
+                        device=args.device, threads=args.threads)
+    save_dir = Path(args.save_images) if args.save_images else None
+    if save_dir:
+        save_dir.mkdir(parents=True, exist_ok=True)
+    results, sizes = {}, {}
+    for path, name in tqdm(items, desc="detect", unit="img", disable=len(items) < 2):
+        try:
+            image = read_image(path)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        det = detector.predict(image)
+        results[name] = det
+        sizes[name] = (image.shape[1], image.shape[0])
+        if save_dir:
+            multi = len(det.class_names) > 1
+            labels = [f"{n} {s:.2f}" for n, s in zip(det.labels, det.scores)] if multi else None
+            out = draw_count(draw_boxes(image, det, labels=labels), f"{len(det)} products")
+            target = save_dir / (Path(name).with_suffix(".jpg").as_posix().replace("/", "__"))
+            save_rgb(target, out)
+    write_results(Path(args.out), args.format, results, sizes, detector.class_names)
+    total = sum(len(d) for d in results.values())
+    print(f"{len(results)} images, {total} boxes -> {args.out}")
+    for msg in problems:
+        print(f"skipped: {msg}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} of {len(items) + sum(1 for m in problems if 'no such path' in m)} inputs failed",
+              file=sys.stderr)
+    return 1 if problems or not results else 0
+
+
+def write_results(out: Path, fmt: str, results: dict, sizes: dict, class_names: list[str]) -> None:
+    """Write predictions as the predictions CSV, a COCO json (annotations carry ``score``) or YOLO txt files."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        from shelfscan.data.predictions import write_predictions_csv
+
+        write_predictions_csv(out, results)
+    elif fmt == "coco":
+        images, anns = [], []
+        for i, (name, det) in enumerate(results.items(), 1):
+            w, h = sizes[name]
+            images.append({"id": i, "file_name": name, "width": w, "height": h})
+            for r in det.to_coco_results(i):
+                x, y, bw, bh = r["bbox"]
+                anns.append({**r, "id": len(anns) + 1, "area": bw * bh, "iscrowd": 0})
+        cats = [{"id": i + 1, "name": n} for i, n in enumerate(class_names)]
+        out.write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
+    else:
+        labels = out / "labels"
+        labels.mkdir(parents=True, exist_ok=True)
+        for name, det in results.items():
+            w, h = sizes[name]
+            lines = []
+            for (x1, y1, x2, y2), s, c in zip(det.xyxy.tolist(), det.scores.tolist(), det.class_id.tolist()):
+                lines.append(f"{c} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} "
+                             f"{(y2 - y1) / h:.6f} {s:.5f}")
+            target = labels / Path(name).with_suffix(".txt")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("\n".join(lines) + ("\n" if lines else ""))
+        (out / "data.yaml").write_text("names:\n" + "".join(f"  {i}: {n}\n" for i, n in enumerate(class_names)))

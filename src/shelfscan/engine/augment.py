@@ -1,0 +1,67 @@
+"""Training-time augmentation: scale jitter to the working resolution, random crops, flips, colour jitter."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+PAD_VALUE = 114
+
+
+def scale_and_crop(image: np.ndarray, boxes: np.ndarray, labels: np.ndarray, rng: np.random.Generator, *,
+                   imgsz: int, crop: int, scale_range: tuple[float, float] = (0.7, 1.4),
+                   min_visible: float = 0.45) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scale the photo so its longest side is ``imgsz · U(scale_range)`` (log-uniform), then cut a ``crop²``
+    window at native pixels of that scale (DenseDet-style), padding with grey when the photo is smaller.
+
+    Args: image (H, W, 3) uint8, boxes (N, 4) xyxy pixels, labels (N,).
+    Returns: crop (crop, crop, 3) uint8, boxes (M, 4) clipped to the crop, labels (M,). A product cut by the
+        window is kept (clipped) when at least ``min_visible`` of its area is inside, dropped otherwise.
+    """
+    h0, w0 = image.shape[:2]
+    lo, hi = np.log(scale_range[0]), np.log(scale_range[1])
+    s = imgsz * float(np.exp(rng.uniform(lo, hi))) / max(h0, w0)
+    w, h = max(1, round(w0 * s)), max(1, round(h0 * s))
+    img = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    b = boxes.astype(np.float32) * s
+    # crop window: prefer windows that contain products (sample the centre around a random box half the time)
+    if len(b) and rng.random() < 0.5:
+        c = b[rng.integers(len(b))]
+        cx, cy = (c[0] + c[2]) / 2, (c[1] + c[3]) / 2
+        x0 = int(np.clip(cx - rng.uniform(0, crop), 0, max(0, w - crop)))
+        y0 = int(np.clip(cy - rng.uniform(0, crop), 0, max(0, h - crop)))
+    else:
+        x0 = int(rng.integers(0, max(0, w - crop) + 1))
+        y0 = int(rng.integers(0, max(0, h - crop) + 1))
+    out = np.full((crop, crop, 3), PAD_VALUE, np.uint8)
+    win = img[y0:y0 + crop, x0:x0 + crop]
+    out[: win.shape[0], : win.shape[1]] = win
+    if len(b) == 0:
+        return out, b.reshape(0, 4), labels[:0]
+    b = b - np.array([x0, y0, x0, y0], np.float32)
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    cw, ch = min(crop, w - x0), min(crop, h - y0)
+    clipped = np.stack([b[:, 0].clip(0, cw), b[:, 1].clip(0, ch), b[:, 2].clip(0, cw), b[:, 3].clip(0, ch)], 1)
+    vis = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+    keep = (vis >= min_visible * np.maximum(area, 1e-6)) & (clipped[:, 2] - clipped[:, 0] >= 2) & \
+           (clipped[:, 3] - clipped[:, 1] >= 2)
+    return out, clipped[keep], labels[keep]
+
+
+def hflip(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w = image.shape[1]
+    b = boxes.copy()
+    b[:, [0, 2]] = w - boxes[:, [2, 0]]
+    return np.ascontiguousarray(image[:, ::-1]), b
+
+
+def color_jitter(image: np.ndarray, rng: np.random.Generator, *, hue: float = 0.015, sat: float = 0.5,
+                 val: float = 0.35) -> np.ndarray:
+    """Random HSV gain (YOLO-style) on an RGB uint8 image."""
+    gains = rng.uniform(-1, 1, 3) * np.array([hue, sat, val]) + 1
+    hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
+    x = np.arange(256, dtype=np.float32)
+    lut_h = ((x * gains[0]) % 180).astype(np.uint8)
+    lut_s = np.clip(x * gains[1], 0, 255).astype(np.uint8)
+    lut_v = np.clip(x * gains[2], 0, 255).astype(np.uint8)
+    hsv = cv2.merge((cv2.LUT(hsv[..., 0], lut_h), cv2.LUT(hsv[..., 1], lut_s), cv2.LUT(hsv[..., 2], lut_v)))
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)

@@ -1,0 +1,60 @@
+"""Training losses: soft-target classification, GIoU box loss, and BCE on the predicted IoU (Soft-IoU)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torchvision.ops import generalized_box_iou_loss
+
+from shelfscan.engine.assigner import TaskAlignedAssigner
+
+
+class DetectionCriterion:
+    """Loss of :class:`shelfscan.models.detector.ShelfDetector` outputs against per-image boxes.
+
+    Args:
+        num_classes: C.
+        assigner: label assignment (default task-aligned, top-10).
+        cls_weight, box_weight, iou_weight: loss weights.
+    """
+
+    def __init__(self, num_classes: int, assigner: TaskAlignedAssigner | None = None, cls_weight: float = 1.0,
+                 box_weight: float = 2.0, iou_weight: float = 1.0) -> None:
+        self.num_classes = num_classes
+        self.assigner = assigner or TaskAlignedAssigner()
+        self.cls_weight, self.box_weight, self.iou_weight = cls_weight, box_weight, iou_weight
+
+    def __call__(self, outputs: dict[str, torch.Tensor], gt_boxes: list[torch.Tensor],
+                 gt_labels: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """outputs of the detector; gt_boxes[i] (G_i, 4) xyxy pixels, gt_labels[i] (G_i,) ->
+        dict of scalar losses ``loss`` (total), ``cls``, ``box``, ``iou`` and ``num_fg``."""
+        cls_logits = outputs["cls_logits"].float()
+        boxes = outputs["boxes"].float()
+        iou_logits = outputs["iou_logits"].float()
+        assign = self.assigner(cls_logits.sigmoid().detach(), boxes.detach(), outputs["points"], gt_boxes, gt_labels)
+        target = torch.zeros_like(cls_logits)
+        fg = assign.fg
+        target[fg, assign.labels[fg]] = assign.scores[fg]
+        norm = assign.scores.sum().clamp(min=1.0)
+        loss_cls = F.binary_cross_entropy_with_logits(cls_logits, target, reduction="sum") / norm
+        if fg.any():
+            pb, tb, w = boxes[fg], assign.boxes[fg], assign.scores[fg]
+            loss_box = (generalized_box_iou_loss(pb, tb, reduction="none") * w).sum() / norm
+            with torch.no_grad():
+                true_iou = paired_iou(pb, tb)
+            loss_iou = F.binary_cross_entropy_with_logits(iou_logits[fg], true_iou)
+        else:
+            loss_box = boxes.sum() * 0
+            loss_iou = iou_logits.sum() * 0
+        total = self.cls_weight * loss_cls + self.box_weight * loss_box + self.iou_weight * loss_iou
+        return {"loss": total, "cls": loss_cls.detach(), "box": loss_box.detach(), "iou": loss_iou.detach(),
+                "num_fg": fg.sum().detach()}
+
+
+def paired_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU of a[i] with b[i]: a, b (N, 4) xyxy -> (N,) in [0, 1]."""
+    lt = torch.maximum(a[:, :2], b[:, :2])
+    rb = torch.minimum(a[:, 2:], b[:, 2:])
+    inter = (rb - lt).clamp(min=0).prod(1)
+    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(1)
+    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(1)
+    return (inter / (area_a + area_b - inter).clamp(min=1e-9)).clamp(0, 1)

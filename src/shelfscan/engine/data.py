@@ -1,0 +1,94 @@
+"""Training samples: real annotated photos (cached in memory) mixed on the fly with synthetic shelves."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset as TorchDataset
+
+from shelfscan.data.records import ImageRecord
+from shelfscan.engine.augment import color_jitter, hflip, scale_and_crop
+
+
+@dataclass
+class AugmentConfig:
+    imgsz: int = 1024
+    crop: int = 512
+    scale_range: tuple[float, float] = (0.7, 1.4)
+    hflip: float = 0.5
+    color: bool = True
+
+
+class ShelfTrainSet(TorchDataset):
+    """Index i < len(records) is a real photo; the next ``synthetic`` indices are synthetic shelves.
+
+    Each item: (image uint8 tensor (3, crop, crop), boxes float32 (M, 4) xyxy, labels int64 (M,)).
+    Synthetic products are all mapped to class 0 (``synthetic_class``) — they teach "a product", not an identity.
+    Randomness comes from (seed, epoch, index), so a run is reproducible; call :meth:`set_epoch` every epoch.
+    """
+
+    def __init__(self, records: list[ImageRecord], augment: AugmentConfig, *, synthetic: int = 0,
+                 synthetic_class: int = 0, seed: int = 0, cache: bool = True, synthetic_refresh: int = 3) -> None:
+        self.records = records
+        self.augment = augment
+        self.synthetic = synthetic
+        self.synthetic_class = synthetic_class
+        self.seed = seed
+        self.epoch = 0
+        self._cache: dict[int, np.ndarray] = {}
+        self._synth_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.synthetic_refresh = synthetic_refresh
+        self.cache = cache
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.records) + self.synthetic
+
+    def _image(self, i: int) -> np.ndarray:
+        if i in self._cache:
+            return self._cache[i]
+        from shelfscan.data.images import read_image
+
+        img = read_image(self.records[i].path)
+        if self.cache:
+            self._cache[i] = img
+        return img
+
+    def _sample(self, i: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if i < len(self.records):
+            r = self.records[i]
+            return self._image(i), r.boxes.xyxy, r.boxes.class_id
+        # a synthetic shelf is rendered on the fly and reused for `synthetic_refresh` epochs (rendering costs
+        # about as much as a training step); its crops and augmentation still change every epoch
+        key = (i, self.epoch // self.synthetic_refresh)
+        if key not in self._synth_cache:
+            from shelfscan.synth import render_shelf
+
+            self._synth_cache = {k: v for k, v in self._synth_cache.items() if k[1] == key[1]}
+            srng = np.random.default_rng([self.seed, *key])
+            width = int(self.augment.imgsz * srng.uniform(0.8, 1.25))
+            image, dets = render_shelf(int(srng.integers(2**31)), width=width)
+            self._synth_cache[key] = (image, dets.xyxy, np.full(len(dets), self.synthetic_class, np.int64))
+        return self._synth_cache[key]
+
+    def __getitem__(self, i: int):
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        image, boxes, labels = self._sample(i, rng)
+        a = self.augment
+        img, b, lab = scale_and_crop(image, boxes, labels, rng, imgsz=a.imgsz, crop=a.crop,
+                                     scale_range=a.scale_range)
+        if rng.random() < a.hflip:
+            img, b = hflip(img, b)
+        if a.color:
+            img = color_jitter(img, rng)
+        return (torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1),
+                torch.from_numpy(b.astype(np.float32)).reshape(-1, 4), torch.from_numpy(lab.astype(np.int64)))
+
+
+def collate(batch):
+    """List of items -> images (B, 3, S, S) uint8, list of boxes, list of labels."""
+    images, boxes, labels = zip(*batch)
+    return torch.stack(images), list(boxes), list(labels)

@@ -1,0 +1,3 @@
+from shelfscan.inference.detector import Detector
+
+__all__ = ["Detector"]

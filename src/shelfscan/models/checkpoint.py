@@ -1,0 +1,65 @@
+"""Saving and loading detector checkpoints, and the table of shipped models (name → file)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from shelfscan.errors import InputError
+from shelfscan.models.detector import DetectorConfig, ShelfDetector
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+# Shipped models: a plain table, name -> file inside the package. The first entry is the default.
+SHIPPED_MODELS: dict[str, str] = {
+    "shelf": "shelf.pt",
+}
+DEFAULT_MODEL = "shelf"
+
+
+def resolve_model_path(model: str | Path | None) -> Path:
+    """``None`` -> the default shipped model; a shipped name -> its file; otherwise a path that must exist."""
+    if model is None:
+        model = DEFAULT_MODEL
+    if isinstance(model, str) and model in SHIPPED_MODELS:
+        path = WEIGHTS_DIR / SHIPPED_MODELS[model]
+        if not path.is_file():
+            raise InputError(f"shipped model {model!r}: expected its weights at {path}, got no such file "
+                             "(reinstall shelfscan, or pass --model PATH)")
+        return path
+    path = Path(model)
+    if not path.is_file():
+        raise InputError(f"--model: expected one of {sorted(SHIPPED_MODELS)} or a path to a .pt/.onnx file, "
+                         f"got {str(model)!r} (no such file)")
+    return path
+
+
+def save_checkpoint(path: str | Path, model: ShelfDetector, *, half: bool = False, **extra) -> Path:
+    """Write ``{"config", "model", **extra}``; ``half`` stores floating tensors as float16 (shipping)."""
+    state = model.state_dict()
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"config": model.config.to_dict(), "model": state, **extra}, path)
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for bad files
+        raise InputError(f"{path}: expected a shelfscan checkpoint (.pt), got an unreadable file ({exc})") from exc
+    if not isinstance(ckpt, dict) or "config" not in ckpt or "model" not in ckpt:
+        got = sorted(ckpt)[:5] if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise InputError(f"{path}: expected a shelfscan checkpoint with keys config and model, got {got}")
+    return ckpt
+
+
+def load_detector(model: str | Path | None = None, device: str | torch.device = "cpu") -> ShelfDetector:
+    """Build the detector stored at ``model`` (shipped name, path, or None for the default), in eval mode, float32."""
+    ckpt = load_checkpoint(resolve_model_path(model))
+    net = ShelfDetector(DetectorConfig.from_dict(ckpt["config"]), pretrained_backbone=False)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()}
+    net.load_state_dict(state)
+    return net.to(device).eval()
