@@ -18,5 +18,13 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+DEMO := out/demo
+
+demo: $(STAMP)
+	$(VENV)/bin/shelfscan synth --out $(DEMO)/shelf --images 1 --seed 7 --split test --imgsz 1280
+	$(VENV)/bin/shelfscan detect $(DEMO)/shelf/images --out $(DEMO)/predictions.csv --save-images $(DEMO)/annotated
+	@echo "annotated image: $(DEMO)/annotated/  predictions: $(DEMO)/predictions.csv"
+	@echo "on your own photo: $(VENV)/bin/shelfscan detect YOUR_PHOTO.jpg --out preds.csv --save-images annotated/"
+
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -76,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
             save_rgb(target, out)
     write_results(Path(args.out), args.format, results, sizes, detector.class_names)
     total = sum(len(d) for d in results.values())
+    if len(results) <= 20:
+        for name, det in results.items():
+            print(f"{name}: {len(det)} products")
     print(f"{len(results)} images, {total} boxes -> {args.out}")
     for msg in problems:
         print(f"skipped: {msg}", file=sys.stderr)

@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader
 
 from shelfscan.engine.criterion import DetectionCriterion
 from shelfscan.engine.data import AugmentConfig, ShelfTrainSet, collate
+from shelfscan.engine.ema import ModelEMA
 from shelfscan.errors import InputError, expect
 from shelfscan.models.checkpoint import load_checkpoint, save_checkpoint
 from shelfscan.models.detector import DetectorConfig, ShelfDetector
@@ -33,7 +34,8 @@ class TrainConfig:
     batch: int = 8
     lr: float = 2e-3
     weight_decay: float = 0.05
-    warmup_iters: int = 100
+    warmup_iters: int = 30
+    backbone_lr_scale: float = 0.25
     device: str = "cpu"
     workers: int = 0
     name: str = "exp"
@@ -107,15 +109,18 @@ def train(cfg: TrainConfig) -> Path:
         init = load_checkpoint(cfg.init)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in init["model"].items()})
     params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim > 1]
-    no_decay = [p for p in params if p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
-    ema = torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.998),
-                                              use_buffers=True)
+    backbone = {id(p) for p in model.backbone.parameters()}
+    groups = []  # pretrained backbone layers learn at a quarter of the rate of the new neck and head
+    for is_backbone in (True, False):
+        for has_decay in (True, False):
+            ps = [p for p in params if (id(p) in backbone) == is_backbone and (p.ndim > 1) == has_decay]
+            groups.append({"params": ps, "weight_decay": cfg.weight_decay if has_decay else 0.0,
+                           "lr_scale": cfg.backbone_lr_scale if is_backbone else 1.0})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr)
+    ema = ModelEMA(model)
     if resume:
         model.load_state_dict(resume["model"])
-        ema.module.load_state_dict(resume["ema"])
+        ema.load_state_dict(resume["ema"])
         opt.load_state_dict(resume["optimizer"])
         start_epoch, history, best = resume["epoch"] + 1, resume.get("history", []), resume.get("best", -1.0)
     (run_dir / "config.json").write_text(json.dumps({**asdict(cfg), "class_names": class_names,
@@ -149,7 +154,7 @@ def train(cfg: TrainConfig) -> Path:
                 progress = max(progress, (time.time() - t_start) / (60 * cfg.time_limit_min))
             lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup_iters) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
             for g in opt.param_groups:
-                g["lr"] = lr
+                g["lr"] = lr * g["lr_scale"]
             images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 outputs = net(images)
@@ -158,7 +163,7 @@ def train(cfg: TrainConfig) -> Path:
             losses["loss"].backward()
             torch.nn.utils.clip_grad_norm_(params, 10.0)
             opt.step()
-            ema.update_parameters(model)
+            ema.update(model)
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
             bar.set_postfix(loss=f"{sums['loss'] / (it + 1):.3f}", lr=f"{lr:.1e}")
@@ -180,7 +185,7 @@ def train(cfg: TrainConfig) -> Path:
             if score > best:
                 best = score
                 save_checkpoint(run_dir / "best.pt", ema.module, **extra, best=best)
-            save_checkpoint(run_dir / "last.pt", model, **extra, best=best, ema=ema.module.state_dict(),
+            save_checkpoint(run_dir / "last.pt", model, **extra, best=best, ema=ema.state_dict(),
                             optimizer=opt.state_dict())
             (run_dir / "metrics.json").write_text(json.dumps(history, indent=2))
             print(json.dumps(record))
