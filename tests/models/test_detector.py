@@ -114,3 +114,20 @@ def test_loss_is_finite_with_empty_targets(tiny):
     tiny.eval()
     losses = crit(out, [torch.zeros(0, 4)], [torch.zeros(0, dtype=torch.long)])
     assert torch.isfinite(losses["loss"]) and losses["num_fg"] == 0
+
+
+def test_em_postprocess_merges_jittered_candidates_into_products():
+    from shelfscan.inference.merge import em_postprocess
+
+    rng = np.random.default_rng(0)
+    products = np.array([[20., 20, 60, 100], [60, 20, 100, 100], [150, 40, 190, 120]])  # two touching + one
+    boxes = np.concatenate([p + rng.normal(0, 1.5, (20, 4)) for p in products])
+    logits = torch.full((1, len(boxes), 1), 2.0) + torch.from_numpy(rng.normal(0, 0.2, (1, len(boxes), 1))).float()
+    outputs = {"boxes": torch.from_numpy(boxes).float()[None], "cls_logits": logits,
+               "iou_logits": torch.full((1, len(boxes)), 1.0)}
+    r = em_postprocess(outputs, conf=0.1, max_det=100, hard_score_rate=0.5, image_size=(256, 160))
+    assert len(r["boxes"]) == 3
+    from torchvision.ops import box_iou
+
+    iou = box_iou(r["boxes"], torch.from_numpy(products).float())
+    assert torch.all(iou.max(0).values > 0.7)

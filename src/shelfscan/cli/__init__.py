@@ -15,6 +15,8 @@ VERBS: dict[str, str] = {
     "train": "train",
     "val": "val",
     "convert": "convert",
+    "export": "export",
+    "serve": "serve",
 }
 
 

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from shelfscan import __version__
-from shelfscan.errors import InputError, expect
+from shelfscan.errors import expect
 from shelfscan.models.backbone import PIXEL_MEAN, PIXEL_STD
 from shelfscan.models.detector import ShelfDetector
 from shelfscan.models.predict import blend_scores
@@ -47,7 +47,7 @@ class ExportWrapper(nn.Module):
         return out["boxes"], scores, out["cls_logits"].sigmoid(), out["iou_logits"].sigmoid()
 
 
-def export_metadata(model: ShelfDetector, imgsz: int, half: bool) -> dict[str, str]:
+def export_metadata(model: ShelfDetector, imgsz: int) -> dict[str, str]:
     """``metadata_props`` of the exported file: every value a string (JSON where structured)."""
     cfg = model.config
     return {
@@ -67,7 +67,7 @@ def export_metadata(model: ShelfDetector, imgsz: int, half: bool) -> dict[str, s
             "iou_scores": "(B, A) sigmoid(IoU logit)",
         }),
         "postprocess": "none in the graph: threshold scores, top-k, class-aware NMS",
-        "weights": "float16 (cast to float32 inside the graph)" if half else "float32",
+        "weights": "float32",
         "config": json.dumps(cfg.to_dict()),
     }
 
@@ -80,7 +80,7 @@ def export_onnx(model: ShelfDetector, out: str | Path, *, imgsz: int | None = No
         model: the detector (any device; exported from a float32 CPU copy in eval mode).
         imgsz: working resolution recorded in the metadata and used for the example input (default: the model's).
         half: store the weights as float16 (half the file); compute and the input/outputs stay float32, because
-            onnxruntime's CPU kernels are float32 (the graph casts each weight to float32 once per run).
+            onnxruntime's CPU kernels are float32 (a Cast per weight, which ONNX Runtime folds when it loads).
         opset: ONNX opset.
 
     Raises:
@@ -97,7 +97,7 @@ def export_onnx(model: ShelfDetector, out: str | Path, *, imgsz: int | None = No
     net = ShelfDetector(model.config, pretrained_backbone=False)
     net.load_state_dict({k: v.detach().float().cpu() for k, v in model.state_dict().items()})
     wrapper = ExportWrapper(net.eval()).eval()
-    example = torch.zeros(1, 3, imgsz, imgsz)
+    example = torch.zeros(2, 3, imgsz, imgsz)  # batch 2: a batch of 1 would be specialised to 1
     batch = torch.export.Dim("batch", min=1, max=64)
     h32 = torch.export.Dim("h32", min=1, max=512)
     w32 = torch.export.Dim("w32", min=1, max=512)
@@ -107,19 +107,18 @@ def export_onnx(model: ShelfDetector, out: str | Path, *, imgsz: int | None = No
                                     input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
                                     dynamic_shapes=dynamic, opset_version=opset, verbose=False)
     proto = program.model_proto
+    onnx.helper.set_model_props(proto, export_metadata(net, imgsz))
     if half:
-        _weights_to_float16(proto)
-    onnx.helper.set_model_props(proto, export_metadata(net, imgsz, half))
+        weights_to_float16(proto)
     onnx.checker.check_model(proto)
     # one file: everything inline (a 2 GB proto limit is far above any detector here)
     onnx.save_model(proto, str(out), save_as_external_data=False)
-    if Path(str(out) + ".data").exists():
-        raise InputError(f"{out}: expected one self-contained ONNX file, got an external-data file beside it")
     return out
 
 
-def _weights_to_float16(proto) -> None:
-    """Store every float32 initializer as float16 and cast it back to float32 in the graph (in place)."""
+def weights_to_float16(proto) -> None:
+    """Store every float32 initializer of the ``onnx.ModelProto`` as float16 and cast it back to float32 inside the
+    graph (in place): half the file, same float32 inputs, outputs and compute. Updates the ``weights`` metadata."""
     import numpy as np
     import onnx
     from onnx import numpy_helper
@@ -140,3 +139,6 @@ def _weights_to_float16(proto) -> None:
     nodes = list(graph.node)
     del graph.node[:]
     graph.node.extend(casts + nodes)
+    for prop in proto.metadata_props:
+        if prop.key == "weights":
+            prop.value = "float16 (cast to float32 inside the graph)"

@@ -34,7 +34,8 @@ class Detector:
     """Dense product detector.
 
     Args:
-        model: shipped model name (``"shelf"``), path to a checkpoint, a :class:`ShelfDetector`, or None (default).
+        model: shipped model name (``"shelf"``), path to a checkpoint or to an exported ``.onnx`` file (run with
+            ONNX Runtime), a :class:`ShelfDetector` (or an ``OnnxDetectorModel``), or None (default).
         imgsz: working resolution: the photo is scaled so its longest side is ``imgsz`` (default: the model's).
         conf: score threshold. iou: NMS IoU threshold. max_det: most boxes per photo (default 1000).
         tile: when set, the scaled photo is cut into overlapping ``tile``-pixel tiles (for photos whose products
@@ -55,7 +56,11 @@ class Detector:
         expect(merger in ("nms", "em"), "merger", "'nms' or 'em'", merger)
         if threads is not None:
             torch.set_num_threads(threads)
-        self.model = model if isinstance(model, ShelfDetector) else load_detector(model, device)
+        if isinstance(model, (str, Path)) and Path(model).suffix.lower() == ".onnx":  # ONNX Runtime, not torch
+            from shelfscan.export.runtime import OnnxDetectorModel
+
+            model = OnnxDetectorModel(model, threads=threads, device=device)
+        self.model = load_detector(model, device) if model is None or isinstance(model, (str, Path)) else model
         self.model.eval()
         cfg = self.model.config
         self.imgsz = imgsz or cfg.imgsz

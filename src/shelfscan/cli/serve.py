@@ -1,0 +1,69 @@
+"""``shelfscan serve``: a REST API and an upload page for detecting and counting products (FastAPI + uvicorn).
+
+POST /v1/detect and POST /v1/count take a photo (multipart field ``image``) and answer JSON; GET / is the upload
+page, GET /healthz the health check, /docs the OpenAPI documentation. Listens on 127.0.0.1 unless --host says
+otherwise; with --api-key (or the SHELFSCAN_API_KEY environment variable) every /v1 call must send the key in the
+X-API-Key header.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from shelfscan.cli.common import add_inference, add_model
+
+API_KEY_ENV = "SHELFSCAN_API_KEY"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the REST API and the upload page", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    add_model(p)
+    add_inference(p)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads per inference (torch / ONNX Runtime)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="inferences run at the same time (default 1; more only helps with spare cores)")
+    p.add_argument("--api-key", default=None,
+                   help=f"require this key in X-API-Key on /v1 calls (default: ${API_KEY_ENV} when set)")
+    p.add_argument("--max-mb", type=float, default=25.0, help="largest accepted image file in MB (default 25)")
+    p.add_argument("--max-megapixels", type=float, default=64.0,
+                   help="largest accepted image in megapixels (2^20 pixels), checked before decoding (default 64)")
+    p.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds an upload may take to arrive, and a result to be computed (default 30)")
+    p.add_argument("--cors", action="append", metavar="ORIGIN", default=None,
+                   help="allow browser pages from ORIGIN (repeatable; '*' for any); default: no CORS")
+    p.add_argument("--group-method", default=None, help="grouping method for /v1/count (default: the library's)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from shelfscan.errors import InputError
+
+    try:
+        import uvicorn
+
+        from shelfscan.serve import create_app
+    except ImportError as exc:
+        raise InputError(f"shelfscan serve: expected the serve extras (pip install 'shelfscan[serve]'), got "
+                         f"{exc}") from exc
+    from shelfscan.inference import Detector
+
+    for name, value in (("--port", args.port), ("--max-mb", args.max_mb), ("--timeout", args.timeout),
+                        ("--max-megapixels", args.max_megapixels), ("--workers", args.workers)):
+        if not value > 0:
+            raise InputError(f"{name}: expected a positive number, got {value!r}")
+    api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
+    detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
+                        device=args.device, threads=args.threads)
+    cors = True if args.cors == ["*"] else (args.cors or False)
+    app = create_app(detector, api_key=api_key, max_bytes=int(args.max_mb * 2**20), timeout_s=args.timeout,
+                     cors=cors, max_pixels=int(args.max_megapixels * 2**20),
+                     workers=args.workers, group_method=args.group_method)
+    if api_key is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"shelfscan serve: warning: listening on {args.host} without an API key; anyone who can reach this "
+              f"port can use the API (set --api-key or ${API_KEY_ENV})", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, timeout_keep_alive=5, limit_concurrency=64,
+                log_level="info")
+    return 0

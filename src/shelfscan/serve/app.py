@@ -1,0 +1,246 @@
+"""The REST API of ``shelfscan serve`` (FastAPI): detect and count products in uploaded shelf photos.
+
+Routes: ``POST /v1/detect`` and ``POST /v1/count`` (multipart field ``image``) -> JSON; ``GET /healthz``;
+``GET /`` the upload page; OpenAPI at ``/docs`` and ``/openapi.json``. Every error is JSON
+``{"error": message, "status": code}``. Inference runs on a small dedicated thread pool (``workers`` threads,
+default 1, so requests queue instead of fighting over the CPU); a request waits at most ``timeout_s`` for it.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path, PurePath
+from typing import Any, Sequence
+
+import numpy as np
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shelfscan import __version__
+from shelfscan.detections import Detections
+from shelfscan.errors import InputError, ShelfscanError
+from shelfscan.serve.limits import (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ApiKeyGuard, BodyLimit, UploadRejected,
+                                    decode_upload)
+
+API_KEY_HEADER = "X-API-Key"
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
+
+
+def _build_detector(model: Any):
+    """None / name / path (.pt or .onnx) / ShelfDetector / OnnxDetectorModel / Detector -> a Detector."""
+    from shelfscan.inference import Detector
+
+    return model if isinstance(model, Detector) else Detector(model)
+
+
+def _jpeg_base64(image: np.ndarray, quality: int = 85) -> str:
+    """RGB uint8 (H, W, 3) -> base64 text of a JPEG."""
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return base64.b64encode(buf.tobytes()).decode("ascii")
+
+
+def _safe_name(filename: str | None) -> str:
+    """The client's file name for display only: last path component, printable, at most 128 characters."""
+    name = PurePath((filename or "upload").replace("\\", "/")).name
+    return "".join(c for c in name if c.isprintable())[:128] or "upload"
+
+
+def detections_json(det: Detections) -> list[dict]:
+    """One dict per box: ``box`` [x1, y1, x2, y2] pixels (0.1 px), ``score``, ``class_id``, ``label``, and
+    ``iou_score`` (predicted IoU) when present."""
+    iou = det.data.get("iou_score")
+    rows = []
+    for i, (box, score, cid) in enumerate(zip(det.xyxy.tolist(), det.scores.tolist(), det.class_id.tolist())):
+        row = {"box": [round(v, 1) for v in box], "score": round(score, 4), "class_id": int(cid),
+               "label": det.class_names[cid] if 0 <= cid < len(det.class_names) else str(cid)}
+        if iou is not None:
+            row["iou_score"] = round(float(iou[i]), 4)
+        rows.append(row)
+    return rows
+
+
+def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+               timeout_s: float = 30.0, cors: bool | Sequence[str] = False, max_pixels: int = DEFAULT_MAX_PIXELS,
+               workers: int = 1, max_queue: int = 32, group_method: str | None = None) -> FastAPI:
+    """Build the app.
+
+    Args:
+        model: a :class:`shelfscan.inference.Detector` (its conf, imgsz, ... are used as they are), or what
+            ``Detector(model)`` accepts: None (the shipped default), a name, a .pt/.onnx path, a model object.
+        api_key: when set, every ``/v1`` request must send it in the ``X-API-Key`` header (401 otherwise).
+        max_bytes: largest accepted image file (413 above). timeout_s: longest wait for an upload to arrive and,
+            separately, for its result (408 / 503 beyond). max_pixels: largest image, width × height (413 above;
+            read from the header before decoding).
+        cors: False (default, no CORS headers), True (any origin) or a list of allowed origins.
+        workers: inference threads. max_queue: requests waiting for inference beyond which new ones get 503.
+        group_method: ``method`` passed to ``shelfscan.counting.group_products`` (None: its default).
+
+    Raises:
+        InputError: bad limits, or the model cannot be loaded (the server then does not start).
+    """
+    for name, value in (("max_bytes", max_bytes), ("timeout_s", timeout_s), ("max_pixels", max_pixels),
+                        ("workers", workers), ("max_queue", max_queue)):
+        if not value > 0:
+            raise InputError(f"{name}: expected a positive number, got {value!r}")
+    if api_key is not None and not api_key.strip():
+        raise InputError("api_key: expected a non-empty key or None, got an empty string")
+    detector = _build_detector(model)
+    runtime = "onnxruntime" if type(detector.model).__name__ == "OnnxDetectorModel" else "pytorch"
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shelfscan-infer")
+    waiting = {"n": 0}
+    pages = {name: (resources.files("shelfscan.serve") / "static" / name).read_bytes()
+             for name in ("index.html", "app.js")}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="shelfscan", version=__version__, lifespan=lifespan,
+                  description="Detect every product on a shelf photo, group them into product types, count them.")
+    app.add_middleware(BodyLimit, max_bytes=max_bytes, timeout_s=timeout_s)
+    if api_key is not None:
+        app.add_middleware(ApiKeyGuard, api_key=api_key, header=API_KEY_HEADER, prefix="/v1/")
+    # the guard above does the check (before the body is read); this declares the header in the OpenAPI docs
+    key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
+                              description="required when the server was started with --api-key")
+    if cors:  # outermost: preflight requests carry no API key
+        from fastapi.middleware.cors import CORSMiddleware
+
+        origins = ["*"] if cors is True else list(cors)
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                           allow_headers=[API_KEY_HEADER, "Content-Type"])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'request'}: {e.get('msg')}"
+                 for e in exc.errors()]
+        return _error(422, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(UploadRejected)
+    async def _rejected(request: Request, exc: UploadRejected) -> JSONResponse:
+        return _error(exc.status, exc.message)
+
+    @app.exception_handler(ShelfscanError)
+    async def _shelfscan_error(request: Request, exc: ShelfscanError) -> JSONResponse:
+        return _error(400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _internal_error(request: Request, exc: Exception) -> JSONResponse:  # uvicorn logs the traceback
+        return _error(500, f"internal error ({type(exc).__name__}); the server logged the details")
+
+    async def infer(fn, *args):
+        """Run ``fn(*args)`` on the inference pool; 503 when the queue is full or it takes over ``timeout_s``."""
+        if waiting["n"] >= max_queue:
+            raise StarletteHTTPException(503, f"server busy: expected fewer than {max_queue} queued requests, "
+                                              f"got {waiting['n']}; retry later")
+        waiting["n"] += 1
+        try:
+            future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            return await asyncio.wait_for(future, timeout_s)
+        except asyncio.TimeoutError:
+            raise StarletteHTTPException(503, f"processing: expected a result within {timeout_s:g} s, got none "
+                                              "(server busy or image too hard); retry later") from None
+        finally:
+            waiting["n"] -= 1
+
+    async def read_image(upload: UploadFile) -> tuple[np.ndarray, str]:
+        data = await upload.read(max_bytes + 1)
+        rgb = await run_in_threadpool(decode_upload, data, max_bytes=max_bytes, max_pixels=max_pixels)
+        return rgb, _safe_name(upload.filename)
+
+    image_field = File(..., description="the shelf photo (JPEG, PNG, WebP, BMP or TIFF)")
+    images_flag = Query(False, description="also return annotated images as base64 JPEG")
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict:
+        return {"status": "ok", "version": __version__, "runtime": runtime, "classes": detector.class_names,
+                "imgsz": detector.imgsz, "conf": detector.conf, "max_bytes": max_bytes, "max_pixels": max_pixels,
+                "api_key_required": api_key is not None}
+
+    @app.post("/v1/detect", tags=["v1"], dependencies=[Depends(key_header)])
+    async def detect(image: UploadFile = image_field, images: bool = images_flag) -> dict:
+        """Boxes of every product: ``{"image", "count", "class_names", "detections": [...], "time_ms"}``."""
+        t0 = time.perf_counter()
+        rgb, name = await read_image(image)
+        t1 = time.perf_counter()
+        det = await infer(detector.predict, rgb)
+        out = {"image": {"name": name, "width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
+               "count": len(det), "class_names": det.class_names, "detections": detections_json(det)}
+        if images:
+            out["annotated_jpeg"] = await run_in_threadpool(_annotated, rgb, det)
+        out["time_ms"] = {"decode": round((t1 - t0) * 1e3, 1), "total": round((time.perf_counter() - t0) * 1e3, 1)}
+        return out
+
+    @app.post("/v1/count", tags=["v1"], dependencies=[Depends(key_header)])
+    async def count(image: UploadFile = image_field, images: bool = images_flag) -> dict:
+        """Products grouped into types with counts and shares (the ``ShelfCount`` JSON of shelfscan.counting);
+        ``annotated_jpeg`` (boxes coloured by type) and ``types_jpeg`` (contact sheet) with ``images=true``."""
+        try:
+            from shelfscan.counting import group_products
+        except ImportError:
+            raise StarletteHTTPException(501, "POST /v1/count: expected shelfscan.counting in this build, got "
+                                              "none; use POST /v1/detect") from None
+        t0 = time.perf_counter()
+        rgb, name = await read_image(image)
+        out = await infer(_count, detector, group_products, rgb, group_method, images)
+        out["image"] = out.get("image") or name  # the library does not know the upload's file name
+        out["time_ms"] = {"total": round((time.perf_counter() - t0) * 1e3, 1)}
+        return out
+
+    @app.get("/", include_in_schema=False)
+    def index() -> Response:
+        return Response(pages["index.html"], media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+    @app.get("/static/app.js", include_in_schema=False)
+    def app_js() -> Response:
+        return Response(pages["app.js"], media_type="text/javascript; charset=utf-8", headers=PAGE_HEADERS)
+
+    app.state.detector = detector
+    return app
+
+
+def _annotated(rgb: np.ndarray, det: Detections) -> str:
+    from shelfscan.annotate import draw_boxes, draw_count
+
+    return _jpeg_base64(draw_count(draw_boxes(rgb, det), f"{len(det)} products"))
+
+
+def _count(detector, group_products, rgb: np.ndarray, method: str | None, images: bool) -> dict:
+    """Detect, group and (optionally) draw, on the inference pool. Returns the ShelfCount JSON dict."""
+    det = detector.predict(rgb)
+    shelf = group_products(rgb, det) if method is None else group_products(rgb, det, method=method)
+    out = dict(shelf.to_json())
+    if images:
+        with tempfile.TemporaryDirectory(prefix="shelfscan-serve-") as tmp:
+            shelf.save(Path(tmp))
+            for key, file in (("annotated_jpeg", "annotated.jpg"), ("types_jpeg", "types.jpg")):
+                path = Path(tmp) / file
+                if path.is_file():
+                    out[key] = base64.b64encode(path.read_bytes()).decode("ascii")
+    return out

@@ -1,0 +1,141 @@
+// shelfscan upload page: send a photo to POST /v1/count (falls back to /v1/detect), show the results.
+// Plain JavaScript, no external scripts; every server text is inserted with textContent.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let maxBytes = 25 * 1024 * 1024;  // replaced by the server's limit from /healthz
+let photoUrl = null;
+
+function setStatus(text, isError = false) {
+  $("status").textContent = text;
+  $("status").className = isError ? "error" : "";
+}
+
+function pct(x) {
+  return typeof x === "number" ? (100 * x).toFixed(1) + " %" : "";
+}
+
+async function post(path, file) {
+  const form = new FormData();
+  form.append("image", file, file.name || "photo.jpg");
+  const headers = {};
+  const key = $("apikey").value.trim();
+  if (key) headers["X-API-Key"] = key;
+  const res = await fetch(path + "?images=true", { method: "POST", body: form, headers });
+  let body = null;
+  try { body = await res.json(); } catch (e) { body = { error: `HTTP ${res.status} (not JSON)` }; }
+  return { status: res.status, body };
+}
+
+function cropCanvas(image, box) {
+  // box [x1, y1, x2, y2] in photo pixels -> a small canvas with that crop
+  const [x1, y1, x2, y2] = box.map(Number);
+  const w = Math.max(1, x2 - x1), h = Math.max(1, y2 - y1);
+  const scale = Math.min(1, 64 / h, 96 / w);
+  const c = document.createElement("canvas");
+  c.width = Math.max(1, Math.round(w * scale));
+  c.height = Math.max(1, Math.round(h * scale));
+  c.getContext("2d").drawImage(image, x1, y1, w, h, 0, 0, c.width, c.height);
+  return c;
+}
+
+function loadImage(url) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = reject;
+    img.src = url;
+  });
+}
+
+function cell(row, content) {
+  const td = document.createElement("td");
+  if (content instanceof Node) td.appendChild(content); else td.textContent = content;
+  row.appendChild(td);
+}
+
+async function showCount(body, photo) {
+  $("total").textContent = `${body.total} products, ${body.groups.length} types`;
+  $("summary").textContent = typeof body.silhouette === "number"
+    ? `grouping silhouette ${body.silhouette.toFixed(3)} (higher: types more distinct)` : "";
+  const tbody = $("groups");
+  tbody.replaceChildren();
+  for (const g of body.groups) {
+    const tr = document.createElement("tr");
+    cell(tr, String(g.id));
+    cell(tr, photo && Array.isArray(g.example_box) ? cropCanvas(photo, g.example_box) : "");
+    cell(tr, String(g.count));
+    cell(tr, pct(g.share_of_facings));
+    cell(tr, pct(g.share_of_width));
+    tbody.appendChild(tr);
+  }
+  const hasSheet = Boolean(body.types_jpeg);
+  $("types").hidden = $("sheet-title").hidden = !hasSheet;
+  if (hasSheet) $("types").src = "data:image/jpeg;base64," + body.types_jpeg;
+}
+
+function showDetect(body) {
+  $("total").textContent = `${body.count} products`;
+  $("summary").textContent = "grouping into types is not available on this server";
+  $("groups").replaceChildren();
+  $("types").hidden = $("sheet-title").hidden = true;
+}
+
+async function analyse(file) {
+  if (!file) return;
+  if (!file.type.startsWith("image/")) {
+    setStatus(`expected an image file, got ${file.type || "a file of unknown type"}`, true);
+    return;
+  }
+  if (file.size > maxBytes) {
+    const mb = (n) => (n / 2 ** 20).toFixed(1) + " MB";
+    setStatus(`expected at most ${mb(maxBytes)}, got ${mb(file.size)}`, true);
+    return;
+  }
+  setStatus(`analysing ${file.name} …`);
+  $("results").hidden = true;
+  if (photoUrl) URL.revokeObjectURL(photoUrl);
+  photoUrl = URL.createObjectURL(file);
+  try {
+    let { status, body } = await post("/v1/count", file);
+    let grouped = true;
+    if (status === 501) {
+      ({ status, body } = await post("/v1/detect", file));
+      grouped = false;
+    }
+    if (status !== 200) {
+      setStatus(`error ${status}: ${body.error || "unknown error"}`, true);
+      return;
+    }
+    const photo = await loadImage(photoUrl).catch(() => null);
+    if (grouped) await showCount(body, photo); else showDetect(body);
+    $("annotated").src = body.annotated_jpeg ? "data:image/jpeg;base64," + body.annotated_jpeg : photoUrl;
+    $("results").hidden = false;
+    const ms = body.time_ms && body.time_ms.total;
+    setStatus(`${file.name}: done${ms ? ` in ${(ms / 1000).toFixed(1)} s` : ""}`);
+  } catch (e) {
+    setStatus(`error: could not reach the server (${e.message})`, true);
+  }
+}
+
+function setup() {
+  const drop = $("drop"), input = $("file");
+  const saved = sessionStorage.getItem("shelfscan-key");
+  if (saved) $("apikey").value = saved;
+  $("apikey").addEventListener("change", () => sessionStorage.setItem("shelfscan-key", $("apikey").value));
+  fetch("/healthz").then((r) => r.json()).then((h) => {
+    if (Number.isFinite(h.max_bytes)) maxBytes = h.max_bytes;
+  }).catch(() => {});
+  drop.addEventListener("click", () => input.click());
+  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") input.click(); });
+  input.addEventListener("change", () => analyse(input.files[0]));
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    analyse(e.dataTransfer.files[0]);
+  });
+}
+
+setup();
