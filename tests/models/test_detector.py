@@ -131,3 +131,22 @@ def test_em_postprocess_merges_jittered_candidates_into_products():
 
     iou = box_iou(r["boxes"], torch.from_numpy(products).float())
     assert torch.all(iou.max(0).values > 0.7)
+
+
+def test_runtime_choice():
+    from shelfscan import InputError
+    from shelfscan.inference.detector import shipped_onnx
+    from shelfscan.models.checkpoint import WEIGHTS_DIR
+
+    assert shipped_onnx("not-a-shipped-name", "cpu") is None
+    assert shipped_onnx("shelf", "cuda") is None
+    with pytest.raises(InputError, match="runtime: expected"):
+        Detector(runtime="tensorrt")
+    onnx_file = WEIGHTS_DIR / "shelf.onnx"
+    if not onnx_file.is_file():
+        pytest.skip("no shipped ONNX model in this checkout")
+    pytest.importorskip("onnxruntime")
+    from shelfscan.export.runtime import OnnxDetectorModel
+
+    assert isinstance(Detector(runtime="auto").model, OnnxDetectorModel)
+    assert not isinstance(Detector(runtime="torch").model, OnnxDetectorModel)

@@ -23,7 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hard-score-rate", type=float, default=None,
                    help="r in score = cls^r · predicted_iou^(1-r) (default: the model's, 0.5)")
     p.add_argument("--save-images", metavar="DIR", help="also write annotated images to DIR")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads")
+    p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
+                   help="shipped models on CPU: auto uses ONNX Runtime when installed (faster), else PyTorch")
     p.set_defaults(func=run)
 
 
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     items, problems = collect_sources(args.sources)
     detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
                         tile=args.tile, hard_score_rate=args.hard_score_rate, merger=args.merger,
-                        device=args.device, threads=args.threads)
+                        device=args.device, threads=args.threads, runtime=args.runtime)
     save_dir = Path(args.save_images) if args.save_images else None
     if save_dir:
         save_dir.mkdir(parents=True, exist_ok=True)
