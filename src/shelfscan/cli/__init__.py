@@ -12,11 +12,13 @@ from shelfscan.errors import ShelfscanError
 VERBS: dict[str, str] = {
     "synth": "synth",
     "detect": "detect",
+    "count": "count",
     "train": "train",
     "val": "val",
     "convert": "convert",
     "export": "export",
     "serve": "serve",
+    "cluster": "cluster",
 }
 
 

@@ -1,0 +1,59 @@
+"""``shelfscan count``: detect products, group them into types and count each type, per photo."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from shelfscan.cli.common import add_model
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("count", help="count products per type on shelf photos", description=__doc__)
+    p.add_argument("sources", nargs="+", help="image files or folders (searched recursively)")
+    p.add_argument("--out", required=True, help="folder: <image stem>/counts.json, annotated.jpg, types.jpg, "
+                                                "and summary.csv")
+    add_model(p)
+    p.add_argument("--method", default="auto", choices=("auto", "agglomerative", "hdbscan", "kmeans"),
+                   help="clustering of product crops (default auto: agglomerative on blended cosine distances)")
+    p.add_argument("--conf", type=float, default=0.5, help="detection score threshold (default 0.5)")
+    p.add_argument("--iou", type=float, default=0.6)
+    p.add_argument("--max-det", type=int, default=1000)
+    p.add_argument("--imgsz", type=int, default=None)
+    p.add_argument("--merger", choices=("nms", "em"), default="nms")
+    p.add_argument("--hard-score-rate", type=float, default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from shelfscan.cli.detect import collect_sources
+    from shelfscan.counting import count, write_summary_csv
+    from shelfscan.data.images import read_image
+    from shelfscan.errors import InputError
+    from shelfscan.inference import Detector
+
+    items, problems = collect_sources(args.sources)
+    detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
+                        merger=args.merger, hard_score_rate=args.hard_score_rate, device=args.device,
+                        threads=args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for path, name in items:
+        try:
+            image = read_image(path)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        result = count(image, detector=detector, method=args.method, name=name)
+        result.save(out / Path(name).with_suffix("").as_posix().replace("/", "__"))
+        results.append(result)
+        print(f"== {name}")
+        print(result.table())
+    if results:
+        write_summary_csv(results, out / "summary.csv")
+    for msg in problems:
+        print(f"skipped: {msg}", file=sys.stderr)
+    return 1 if problems or not results else 0

@@ -1,0 +1,227 @@
+"""Per-shelf product-type counts: group the detected products of one photo into types and count each type."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shelfscan.detections import Detections
+from shelfscan.errors import InputError, expect
+
+UNASSIGNED = -1
+
+
+@dataclass
+class ProductGroup:
+    """One product type found on a shelf.
+
+    Attributes:
+        id: type id (0 = the most facings); -1 gathers the products no type took (HDBSCAN noise).
+        indices: int64 (n,) positions of its boxes in the shelf's detections, the most typical first (closest
+            to the type's mean embedding).
+        count: number of facings n.
+        share_of_facings: n / all boxes.
+        share_of_width: sum of its box widths / sum of all box widths.
+        example_box: ``[x1, y1, x2, y2]`` of its most typical box.
+    """
+
+    id: int
+    indices: np.ndarray
+    share_of_facings: float
+    share_of_width: float
+    example_box: list[float]
+
+    @property
+    def count(self) -> int:
+        return int(len(self.indices))
+
+
+@dataclass
+class ShelfCount:
+    """Products of one photo grouped into types, with counts.
+
+    Attributes:
+        image: name of the photo (file name, or what the caller gave).
+        detections: the boxes with ``data["cluster_id"]`` (N,) int64 (-1 unassigned) and ``data["embedding"]``
+            (N, D) float32.
+        groups: the types, largest first; a group with id -1 (unassigned boxes) comes last when there is one.
+        silhouette: silhouette of the grouping (None when undefined: fewer than 2 types).
+        method: clustering method that ran.
+        pixels: the photo (H, W, 3) uint8 RGB, kept for :meth:`save`'s pictures (None to skip them).
+    """
+
+    image: str
+    detections: Detections
+    groups: list[ProductGroup]
+    silhouette: float | None
+    method: str
+    pixels: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def total(self) -> int:
+        return len(self.detections)
+
+    @property
+    def num_types(self) -> int:
+        return sum(1 for g in self.groups if g.id != UNASSIGNED)
+
+    def counts(self) -> dict[int, int]:
+        """``{type id: facings}``, largest first (-1: unassigned, when present)."""
+        return {g.id: g.count for g in self.groups}
+
+    def to_json(self) -> dict:
+        """``{"image", "total", "silhouette", "groups": [{"id", "count", "share_of_facings", "share_of_width",
+        "example_box", "boxes"}]}``; boxes as ``[x1, y1, x2, y2]`` pixel lists."""
+        xyxy = self.detections.xyxy.astype(float)
+        return {
+            "image": self.image,
+            "total": self.total,
+            "silhouette": None if self.silhouette is None else round(float(self.silhouette), 4),
+            "groups": [
+                {"id": g.id, "count": g.count, "share_of_facings": round(g.share_of_facings, 4),
+                 "share_of_width": round(g.share_of_width, 4), "example_box": [round(v, 1) for v in g.example_box],
+                 "boxes": [[round(v, 1) for v in xyxy[i]] for i in g.indices.tolist()]}
+                for g in self.groups
+            ],
+        }
+
+    def table(self) -> str:
+        """A text table of the types (for the terminal)."""
+        sil = "n/a" if self.silhouette is None else f"{self.silhouette:.3f}"
+        lines = [f"{self.image}: {self.total} products, {self.num_types} types, silhouette {sil}",
+                 f"  {'type':>10} {'count':>6} {'facings':>8} {'width':>7}"]
+        for g in self.groups:
+            name = "unassigned" if g.id == UNASSIGNED else str(g.id)
+            lines.append(f"  {name:>10} {g.count:>6} {g.share_of_facings:>8.1%} {g.share_of_width:>7.1%}")
+        return "\n".join(lines)
+
+    def save(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``counts.json``, and with pixels ``annotated.jpg`` (boxes coloured by type, with the type's
+        count) and ``types.jpg`` (a few crops per type), into ``out_dir`` (created). Returns the paths."""
+        from shelfscan.annotate import save_rgb
+        from shelfscan.counting.render import annotate_types, contact_sheet
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"counts": out / "counts.json"}
+        paths["counts"].write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        if self.pixels is not None:
+            paths["annotated"] = out / "annotated.jpg"
+            save_rgb(paths["annotated"], annotate_types(self.pixels, self.detections, self.groups))
+            paths["types"] = out / "types.jpg"
+            save_rgb(paths["types"], contact_sheet(self.pixels, self.detections, self.groups))
+        return paths
+
+
+def summary_rows(counts: list[ShelfCount]) -> list[dict[str, Any]]:
+    """One row per image and type: image, type, count, share_of_facings, share_of_width, total, silhouette.
+    A photo with no product gets one row with an empty type and count 0."""
+    rows = []
+    for c in counts:
+        sil = "" if c.silhouette is None else round(float(c.silhouette), 4)
+        base = {"image": c.image, "total": c.total, "silhouette": sil}
+        if not c.groups:
+            rows.append({**base, "type": "", "count": 0, "share_of_facings": 0.0, "share_of_width": 0.0})
+        for g in c.groups:
+            rows.append({**base, "type": "unassigned" if g.id == UNASSIGNED else g.id, "count": g.count,
+                         "share_of_facings": round(g.share_of_facings, 4),
+                         "share_of_width": round(g.share_of_width, 4)})
+    return rows
+
+
+def write_summary_csv(counts: list[ShelfCount], path: str | Path) -> Path:
+    """``summary.csv``: the rows of :func:`summary_rows` with a header."""
+    import csv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = ["image", "type", "count", "share_of_facings", "share_of_width", "total", "silhouette"]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(summary_rows(counts))
+    return path
+
+
+@lru_cache(maxsize=2)
+def default_embedder(device: str = "cpu"):
+    """The :class:`~shelfscan.embed.CropEmbedder` used when none is given (built once per process)."""
+    from shelfscan.embed import CropEmbedder
+
+    return CropEmbedder(device=device)
+
+
+def make_groups(detections: Detections, labels: np.ndarray, embeddings: np.ndarray) -> list[ProductGroup]:
+    """Groups from cluster labels (0 = largest, -1 = unassigned), members ordered most typical first.
+
+    Args:
+        detections: N boxes.
+        labels: int64 (N,) cluster ids.
+        embeddings: (N, D) unit rows (the most typical member is the closest to the type's mean direction).
+    """
+    n = len(detections)
+    widths = np.clip(detections.xyxy[:, 2] - detections.xyxy[:, 0], 0, None).astype(np.float64)
+    width_total = float(widths.sum())
+    ids = sorted(set(labels.tolist()), key=lambda c: (c == UNASSIGNED, c))
+    groups = []
+    for gid in ids:
+        members = np.flatnonzero(labels == gid)
+        centre = embeddings[members].astype(np.float64).mean(0)
+        order = members[np.argsort(-(embeddings[members] @ centre), kind="stable")]
+        groups.append(ProductGroup(
+            id=int(gid), indices=order.astype(np.int64), share_of_facings=len(members) / n,
+            share_of_width=float(widths[members].sum()) / width_total if width_total > 0 else len(members) / n,
+            example_box=[float(v) for v in detections.xyxy[order[0]]]))
+    return groups
+
+
+def group_products(image: Any, detections: Detections, *, method: str = "auto", embedder=None,
+                   name: str | None = None, k: int | None = None, distance_threshold: float | None = None,
+                   keep_pixels: bool = True) -> ShelfCount:
+    """Group the products detected on one photo into types and count each type.
+
+    Args:
+        image: the photo: (H, W, 3) uint8 RGB array, PIL image, or path.
+        detections: its products (absolute pixel boxes), e.g. from ``Detector.predict``.
+        method: clustering method of :func:`~shelfscan.cluster.cluster_embeddings` (default ``"auto"``).
+        embedder: a :class:`~shelfscan.embed.CropEmbedder` (default: one shared CPU embedder).
+        name: image name in the results (default: the file name when ``image`` is a path, else ``"image"``).
+        k: number of types, when known; None finds it.
+        distance_threshold: agglomerative cut (default 1.0; larger merges more).
+        keep_pixels: keep the photo on the result so :meth:`ShelfCount.save` can draw pictures.
+
+    Returns:
+        :class:`ShelfCount` whose detections carry ``cluster_id`` and ``embedding``.
+    """
+    from shelfscan.cluster import cluster_embeddings
+    from shelfscan.embed.crops import check_rgb_image
+
+    if isinstance(image, (str, Path)):
+        from shelfscan.data.images import read_image
+
+        name = Path(image).name if name is None else name
+        pixels = read_image(image)
+    elif hasattr(image, "convert"):  # PIL
+        pixels = np.asarray(image.convert("RGB"))
+    else:
+        pixels = check_rgb_image(image, "group_products image")
+    if not isinstance(detections, Detections):
+        raise InputError(f"group_products detections: expected a shelfscan Detections, got "
+                         f"{type(detections).__name__}")
+    expect(k is None or len(detections) == 0 or k <= len(detections), "k",
+           f"at most the number of boxes ({len(detections)})", k)
+    embedder = default_embedder() if embedder is None else embedder
+    embeddings = embedder.embed_boxes(pixels, detections.xyxy)
+    result = cluster_embeddings(embeddings, method=method, k=k if len(detections) else None,
+                                distance_threshold=distance_threshold)
+    data = dict(detections.data)
+    data["cluster_id"] = result.labels.astype(np.int64)
+    data["embedding"] = embeddings.astype(np.float32)
+    dets = Detections(detections.xyxy, detections.scores, detections.class_id, list(detections.class_names), data)
+    groups = make_groups(dets, result.labels, embeddings) if len(dets) else []
+    return ShelfCount(name or "image", dets, groups, result.silhouette, result.method,
+                      pixels if keep_pixels else None)

@@ -1,0 +1,120 @@
+"""Product crops: cut boxes out of a photo, resize them for the embedding network, describe their colours."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from shelfscan.errors import InputError, expect
+
+# HSV histogram of the central part of a crop (the label): hue x saturation x value bins
+COLOUR_BINS: tuple[int, int, int] = (16, 4, 2)
+COLOUR_MARGIN = 0.125  # fraction of the crop left out on each side (shelf edges, neighbours, hands)
+
+
+def check_rgb_image(image: np.ndarray, what: str = "image") -> np.ndarray:
+    """Return ``image`` as a uint8 RGB array (H, W, 3), or raise :class:`InputError` saying what came."""
+    arr = np.asarray(image)
+    expect(arr.ndim == 3 and arr.shape[2] == 3 and arr.dtype == np.uint8 and arr.shape[0] > 0 and arr.shape[1] > 0,
+           what, "an RGB uint8 array of shape (H, W, 3)", f"{arr.dtype} array of shape {arr.shape}")
+    return arr
+
+
+def check_boxes(xyxy: np.ndarray, what: str = "xyxy") -> np.ndarray:
+    """Return boxes as float32 (N, 4); raise :class:`InputError` for another shape or non-finite values."""
+    try:
+        boxes = np.asarray(xyxy, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what}: expected an array of shape (N, 4), got {type(xyxy).__name__}") from exc
+    if boxes.size == 0:
+        return boxes.reshape(0, 4)
+    expect(boxes.ndim == 2 and boxes.shape[1] == 4, what, "shape (N, 4)", boxes.shape)
+    expect(bool(np.isfinite(boxes).all()), what, "finite coordinates", "NaN or inf")
+    return boxes
+
+
+def box_windows(xyxy: np.ndarray, width: int, height: int, context: float = 0.0) -> np.ndarray:
+    """Integer pixel windows of the boxes, grown by ``context`` of their size on each side and clipped.
+
+    Args:
+        xyxy: (N, 4) absolute pixel corners.
+        width, height: size of the photo.
+        context: fraction of the box width/height added on each side (0 = the box itself).
+
+    Returns:
+        int64 (N, 4) ``x1, y1, x2, y2`` with ``0 <= x1 < x2 <= width`` and ``0 <= y1 < y2 <= height``: every
+        window holds at least one pixel, also for boxes that are empty or lie outside the photo.
+    """
+    boxes = check_boxes(xyxy).astype(np.float64)
+    w = np.clip(boxes[:, 2] - boxes[:, 0], 0, None)
+    h = np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    grown = boxes + np.stack([-w, -h, w, h], 1) * context
+    x1 = np.clip(np.floor(grown[:, 0]), 0, width - 1)
+    y1 = np.clip(np.floor(grown[:, 1]), 0, height - 1)
+    x2 = np.clip(np.ceil(grown[:, 2]), x1 + 1, width)
+    y2 = np.clip(np.ceil(grown[:, 3]), y1 + 1, height)
+    return np.stack([x1, y1, x2, y2], 1).astype(np.int64)
+
+
+def resize_crop(crop: np.ndarray, size: int) -> np.ndarray:
+    """One crop (h, w, 3) uint8 -> (size, size, 3) uint8 (aspect not kept: products fill the square)."""
+    h, w = crop.shape[:2]
+    if (h, w) == (size, size):
+        return np.ascontiguousarray(crop)
+    interp = cv2.INTER_AREA if h > size and w > size else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(crop), (size, size), interpolation=interp)
+
+
+def crop_boxes(image: np.ndarray, xyxy: np.ndarray, size: int, context: float = 0.0) -> np.ndarray:
+    """Cut every box out of ``image`` and resize it to a square.
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        xyxy: (N, 4) absolute pixel corners (clipped to the photo; empty boxes give a 1-pixel window).
+        size: side of the output crops in pixels.
+        context: fraction of the box size added on each side before cropping.
+
+    Returns:
+        uint8 (N, size, size, 3).
+    """
+    image = check_rgb_image(image)
+    expect(isinstance(size, (int, np.integer)) and size > 0, "crop size", "a positive integer", size)
+    windows = box_windows(xyxy, image.shape[1], image.shape[0], context)
+    out = np.empty((len(windows), size, size, 3), np.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(windows.tolist()):
+        out[i] = resize_crop(image[y1:y2, x1:x2], size)
+    return out
+
+
+def resize_crops(crops: Sequence[np.ndarray], size: int) -> np.ndarray:
+    """Crops of any sizes (each (h, w, 3) uint8 RGB) -> uint8 (N, size, size, 3)."""
+    out = np.empty((len(crops), size, size, 3), np.uint8)
+    for i, crop in enumerate(crops):
+        out[i] = resize_crop(check_rgb_image(crop, f"crops[{i}]"), size)
+    return out
+
+
+def colour_histograms(crops: np.ndarray, bins: tuple[int, int, int] = COLOUR_BINS,
+                      margin: float = COLOUR_MARGIN) -> np.ndarray:
+    """Colour statistics of each crop's central region (where the label is).
+
+    Args:
+        crops: uint8 (N, S, S, 3) RGB.
+        bins: hue, saturation and value bins of the joint HSV histogram.
+        margin: fraction of the side left out on each border.
+
+    Returns:
+        float32 (N, prod(bins)): square roots of the normalised histogram counts (Hellinger mapping), so that
+        each row has unit L2 norm and dot products are Bhattacharyya coefficients.
+    """
+    n, s = len(crops), crops.shape[1] if len(crops) else 0
+    out = np.zeros((n, int(np.prod(bins))), np.float32)
+    if n == 0:
+        return out
+    m = min(int(round(s * margin)), (s - 1) // 2)
+    for i in range(n):
+        hsv = cv2.cvtColor(np.ascontiguousarray(crops[i, m:s - m, m:s - m]), cv2.COLOR_RGB2HSV)
+        hist = cv2.calcHist([hsv], [0, 1, 2], None, list(bins), [0, 180, 0, 256, 0, 256]).ravel()
+        out[i] = np.sqrt(hist / max(float(hist.sum()), 1.0))
+    return out

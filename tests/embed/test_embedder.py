@@ -1,0 +1,99 @@
+"""CropEmbedder: ImageNet EfficientNet-Lite0 (+ colour) vectors of product crops, on ONNX Runtime and PyTorch."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from shelfscan.counting import default_embedder
+from shelfscan.embed import CropEmbedder, crop_boxes
+from shelfscan.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def skus():
+    """Front images of 6 synthetic SKUs (two look-alike families among them), (160, w, 3) uint8."""
+    from shelfscan.synth import Catalog
+
+    return Catalog.random(3, n_skus=6).textures
+
+
+def views(texture: np.ndarray, rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    """n photos of one product: other scale, a little light change and a slight crop."""
+    import cv2
+
+    out = []
+    for _ in range(n):
+        h, w = texture.shape[:2]
+        scale = rng.uniform(0.4, 0.9)
+        img = cv2.resize(texture, (max(8, int(w * scale)), max(8, int(h * scale))), interpolation=cv2.INTER_AREA)
+        img = np.clip(img.astype(np.float32) * rng.uniform(0.85, 1.1), 0, 255).astype(np.uint8)
+        dy, dx = rng.integers(0, 4, 2)
+        out.append(img[dy:img.shape[0] - 2, dx:img.shape[1] - 1])
+    return out
+
+
+def test_unit_vectors_deterministic_and_empty(skus):
+    emb = default_embedder()
+    a = emb.embed_crops(skus)
+    assert a.shape == (6, emb.dim) and a.dtype == np.float32
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(a, emb.embed_crops(skus))
+    assert emb.embed_crops([]).shape == (0, emb.dim)
+
+
+def test_same_product_is_nearest(skus):
+    rng = np.random.default_rng(0)
+    crops, ids = [], []
+    for sku, tex in enumerate(skus):
+        crops += views(tex, rng, 3)
+        ids += [sku] * 3
+    x = default_embedder().embed_crops(crops)
+    sim = x @ x.T
+    np.fill_diagonal(sim, -np.inf)
+    nearest = np.asarray(ids)[sim.argmax(1)]
+    assert (nearest == np.asarray(ids)).all()
+
+
+def test_embed_boxes_matches_embed_crops_of_the_boxes(skus):
+    canvas = np.full((200, 300, 3), 90, np.uint8)
+    canvas[20:180, 10:10 + skus[0].shape[1]] = skus[0]
+    canvas[20:180, 150:150 + skus[3].shape[1]] = skus[3]
+    boxes = np.array([[10, 20, 10 + skus[0].shape[1], 180], [150, 20, 150 + skus[3].shape[1], 180]], np.float32)
+    emb = default_embedder()
+    a = emb.embed_boxes(canvas, boxes)
+    b = emb.embed_crops([skus[0], skus[3]])
+    assert np.allclose(a, b, atol=1e-5)
+    assert np.allclose(a, emb.embed_resized(crop_boxes(canvas, boxes, emb.input_size)))
+
+
+def test_torch_backend_matches_onnxruntime(skus):
+    ort_emb = default_embedder()
+    if ort_emb.backend != "onnxruntime":
+        pytest.skip("onnxruntime not installed")
+    torch_emb = CropEmbedder(backend="torch")
+    assert torch_emb.backend == "torch"
+    assert np.allclose(ort_emb.embed_crops(skus), torch_emb.embed_crops(skus), atol=1e-4)
+    # the seed recipe's plain average-pooled features: no flip, no colour
+    plain = CropEmbedder(backend="torch", pooling="avg", flip=False, colour_weight=0.0)
+    assert plain.embed_crops(skus[:2]).shape == (2, 1280)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_gpu_matches_cpu(skus):
+    gpu = CropEmbedder(device="cuda")
+    assert gpu.backend == "torch"
+    assert np.allclose(gpu.embed_crops(skus), default_embedder().embed_crops(skus), atol=1e-3)
+
+
+def test_bad_arguments_raise_input_error():
+    with pytest.raises(InputError, match="input_size"):
+        CropEmbedder(input_size=16)
+    with pytest.raises(InputError, match="backend"):
+        CropEmbedder(backend="tensorrt")
+    with pytest.raises(InputError, match="pooling"):
+        CropEmbedder(pooling="max")
+    with pytest.raises(InputError, match="device"):
+        CropEmbedder(device="gpu0")
+    with pytest.raises(InputError, match="embed_resized crops"):
+        default_embedder().embed_resized(np.zeros((2, 50, 50, 3), np.uint8))
