@@ -19,3 +19,12 @@ def add_inference(p: argparse.ArgumentParser, conf: float = 0.25, iou: float = 0
     p.add_argument("--iou", type=float, default=iou, help=f"NMS IoU threshold (default {iou})")
     p.add_argument("--max-det", type=int, default=max_det, help=f"most boxes kept per image (default {max_det})")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:0 (default cpu)")
+
+
+def add_merging(p: argparse.ArgumentParser) -> None:
+    """How overlapping candidates become boxes (shared by detect and count)."""
+    p.add_argument("--merger", choices=("nms", "em"), default="nms",
+                   help="how overlapping candidates become one box: NMS or the SKU-110K EM-Merger")
+    p.add_argument("--hard-score-rate", type=float, default=None,
+                   help="r in score = cls^r · predicted_iou^(1-r) (default: the model's, 0.5)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads")

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from shelfscan.cli.common import add_model
+from shelfscan.cli.common import add_inference, add_merging, add_model
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,14 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model(p)
     p.add_argument("--method", default="auto", choices=("auto", "agglomerative", "hdbscan", "kmeans"),
                    help="clustering of product crops (default auto: agglomerative on blended cosine distances)")
-    p.add_argument("--conf", type=float, default=0.5, help="detection score threshold (default 0.5)")
-    p.add_argument("--iou", type=float, default=0.6)
-    p.add_argument("--max-det", type=int, default=1000)
-    p.add_argument("--imgsz", type=int, default=None)
-    p.add_argument("--merger", choices=("nms", "em"), default="nms")
-    p.add_argument("--hard-score-rate", type=float, default=None)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=None)
+    add_inference(p, conf=0.5)
+    add_merging(p)
     p.set_defaults(func=run)
 
 

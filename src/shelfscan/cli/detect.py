@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from shelfscan.cli.common import add_inference, add_model
+from shelfscan.cli.common import add_inference, add_merging, add_model
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,12 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_inference(p)
     p.add_argument("--tile", type=int, default=None,
                    help="cut the scaled photo into overlapping tiles of this side (for very dense, large photos)")
-    p.add_argument("--merger", choices=("nms", "em"), default="nms",
-                   help="how overlapping candidates become one box: NMS or the SKU-110K EM-Merger")
-    p.add_argument("--hard-score-rate", type=float, default=None,
-                   help="r in score = cls^r · predicted_iou^(1-r) (default: the model's, 0.5)")
+    add_merging(p)
     p.add_argument("--save-images", metavar="DIR", help="also write annotated images to DIR")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads")
     p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
                    help="shipped models on CPU: auto uses ONNX Runtime when installed (faster), else PyTorch")
     p.set_defaults(func=run)
