@@ -10,6 +10,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="train", help="split of --data to train on (default train)")
     p.add_argument("--val", help="validation dataset (AP measured after every epoch; best.pt chosen by AP@[.5:.95])")
     p.add_argument("--val-split", default="val", help="split of --val (default val)")
+    p.add_argument("--holdout", type=float, default=0.0,
+                   help="hold out this fraction of --data (seeded by --holdout-seed, chosen by image name) and "
+                        "validate on it when --val is not given; `shelfscan val --holdout` reproduces the split")
+    p.add_argument("--holdout-seed", type=int, default=0)
+    p.add_argument("--val-max-det", type=int, default=300, help="detections per image in validation (default 300)")
+    p.add_argument("--balance", action="store_true",
+                   help="class-balanced sampling (LVIS repeat factors): photos with rare classes are drawn more")
+    p.add_argument("--scale", type=float, nargs=2, default=(0.7, 1.4), metavar=("LO", "HI"),
+                   help="scale jitter range around --imgsz (default 0.7 1.4)")
     p.add_argument("--val-max-images", type=int, default=None, help="validate on the first N images only")
     p.add_argument("--synthetic", type=int, default=0, help="synthetic shelves added per epoch (rendered on the fly)")
     p.add_argument("--epochs", type=int, default=10)
@@ -39,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
                       batch=args.batch, lr=args.lr, device=args.device, workers=args.workers, name=args.name,
                       project=args.project, resume=args.resume, init=args.init, seed=args.seed, width=args.width,
                       frozen_stages=args.frozen_stages, pretrained=not args.no_pretrained,
-                      val_max_images=args.val_max_images, time_limit_min=args.time_limit)
+                      val_max_images=args.val_max_images, time_limit_min=args.time_limit,
+                      holdout=args.holdout, holdout_seed=args.holdout_seed, max_det_val=args.val_max_det,
+                      balance=args.balance, scale_range=tuple(args.scale))
     run_dir = train(cfg)
     print(f"results in {run_dir}/ (best.pt, last.pt, metrics.json, config.json)")
     return 0

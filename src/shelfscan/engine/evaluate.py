@@ -16,14 +16,19 @@ def predict_dataset(detector, dataset: Dataset, *, progress: bool = False) -> di
 
 
 def evaluate_detector(detector, dataset: Dataset, *, max_det: int = 300, count_threshold: float = 0.5,
-                      progress: bool = False) -> dict[str, float]:
-    """AP@[.5:.95], AP50, AP75, AR@max_det (class-agnostic, SKU-110K protocol) and count MAE of ``detector``."""
+                      progress: bool = False, class_agnostic: bool = True) -> dict:
+    """AP@[.5:.95], AP50, AP75, AR@max_det and count MAE of ``detector``.
+
+    ``class_agnostic=True`` is the SKU-110K protocol; ``False`` averages over classes (COCO mAP) and adds
+    ``per_class`` (name -> metrics).
+    """
     from shelfscan.metrics.counting import count_errors
     from shelfscan.metrics.detection import evaluate_detections
 
     preds = predict_dataset(detector, dataset, progress=progress)
     gt = {r.name: r.boxes for r in dataset.images}
-    m = evaluate_detections(gt, preds, max_det=max_det, class_agnostic=True)
+    m = evaluate_detections(gt, preds, max_det=max_det, class_agnostic=class_agnostic)
     c = count_errors(gt, preds, score_threshold=count_threshold)
-    return {"ap50_95": m.ap50_95, "ap50": m.ap50, "ap75": m.ap75, f"ar{max_det}": m.ar,
+    extra = {"per_class": m.per_class} if m.per_class else {}
+    return {**extra, "ap50_95": m.ap50_95, "ap50": m.ap50, "ap75": m.ap75, f"ar{max_det}": m.ar,
             "count_mae": c["mae"], "count_rmse": c["rmse"], "images": len(dataset.images)}

@@ -49,6 +49,10 @@ class TrainConfig:
     val_max_images: int | None = None
     max_det_val: int = 300
     time_limit_min: float | None = None
+    holdout: float = 0.0
+    holdout_seed: int = 0
+    balance: bool = False
+    scale_range: tuple[float, float] = (0.7, 1.4)
     class_names: list[str] = field(default_factory=list)
 
 
@@ -86,6 +90,13 @@ def train(cfg: TrainConfig) -> Path:
     expect(cfg.data is not None or cfg.synthetic > 0, "train --data/--synthetic", "a dataset or --synthetic N > 0",
            "neither")
     train_ds = _load_split(cfg.data, cfg.train_split) if cfg.data else None
+    held_ds = None
+    if cfg.holdout:
+        if train_ds is None:
+            raise InputError(f"--holdout {cfg.holdout}: expected --data to split, got only --synthetic")
+        from shelfscan.data.split import holdout_split
+
+        train_ds, held_ds = holdout_split(train_ds, cfg.holdout, cfg.holdout_seed)
     records = train_ds.images if train_ds else []
     class_names = cfg.class_names or (train_ds.class_names if train_ds else ["object"])
     if train_ds is not None and cfg.synthetic and len(class_names) > 1:
@@ -94,6 +105,9 @@ def train(cfg: TrainConfig) -> Path:
     val_ds = None
     if cfg.val:
         val_ds = _load_split(cfg.val, cfg.val_split)
+    elif held_ds is not None:
+        val_ds = held_ds
+    if val_ds is not None:
         if cfg.val_max_images:
             val_ds.images = val_ds.images[: cfg.val_max_images]
 
@@ -125,9 +139,23 @@ def train(cfg: TrainConfig) -> Path:
         start_epoch, history, best = resume["epoch"] + 1, resume.get("history", []), resume.get("best", -1.0)
     (run_dir / "config.json").write_text(json.dumps({**asdict(cfg), "class_names": class_names,
                                                      "model": model_cfg.to_dict()}, indent=2))
-    train_set = ShelfTrainSet(records, AugmentConfig(imgsz=cfg.imgsz, crop=cfg.crop), synthetic=cfg.synthetic,
-                              seed=cfg.seed)
-    sampler = torch.utils.data.DistributedSampler(train_set, world, rank, seed=cfg.seed) if world > 1 else None
+    train_set = ShelfTrainSet(records, AugmentConfig(imgsz=cfg.imgsz, crop=cfg.crop,
+                                                     scale_range=tuple(cfg.scale_range)),
+                              synthetic=cfg.synthetic, seed=cfg.seed)
+    sampler = None
+    if world > 1:
+        if cfg.balance:
+            raise InputError("--balance: expected a single-process run, got torchrun with "
+                             f"WORLD_SIZE={world} (class-balanced sampling is not distributed)")
+        sampler = torch.utils.data.DistributedSampler(train_set, world, rank, seed=cfg.seed)
+    elif cfg.balance:
+        from shelfscan.data.split import repeat_factors
+
+        # LVIS repeat-factor sampling: images with rare classes are drawn more often (synthetic ones weight 1)
+        weights = torch.ones(len(train_set), dtype=torch.float64)
+        weights[: len(records)] = torch.from_numpy(repeat_factors(train_ds))
+        sampler = torch.utils.data.WeightedRandomSampler(weights, len(train_set), replacement=True,
+                                                         generator=torch.Generator().manual_seed(cfg.seed))
     loader = DataLoader(train_set, batch_size=cfg.batch, shuffle=sampler is None, sampler=sampler,
                         num_workers=cfg.workers, collate_fn=collate, drop_last=len(train_set) >= cfg.batch,
                         persistent_workers=cfg.workers > 0, generator=torch.Generator().manual_seed(cfg.seed))
@@ -141,7 +169,7 @@ def train(cfg: TrainConfig) -> Path:
 
     for epoch in range(start_epoch, cfg.epochs):
         train_set.set_epoch(epoch)
-        if sampler is not None:
+        if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
         model.train()
         sums: dict[str, float] = {}
@@ -177,8 +205,9 @@ def train(cfg: TrainConfig) -> Path:
 
                 ema.module.eval()
                 det = Detector(ema.module, imgsz=cfg.imgsz, conf=0.05, max_det=cfg.max_det_val, device=str(device))
-                record.update({f"val_{k}": v for k, v in evaluate_detector(det, val_ds,
-                                                                            max_det=cfg.max_det_val).items()})
+                scores = evaluate_detector(det, val_ds, max_det=cfg.max_det_val,
+                                           class_agnostic=len(class_names) == 1)
+                record.update({f"val_{k}": v for k, v in scores.items()})
             history.append(record)
             score = record.get("val_ap50_95", -record["train_loss"])
             extra = {"epoch": epoch, "history": history, "train_config": asdict(cfg)}
