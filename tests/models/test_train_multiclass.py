@@ -49,3 +49,17 @@ def test_multiclass_training_with_holdout_and_balance(yolo_data, tmp_path):
     coco = json.loads((tmp_path / "p.json").read_text())
     assert [c["name"] for c in coco["categories"]] == NAMES
     assert "names:\n  0: sunglass\n  1: hat\n  2: jacket\n" in (tmp_path / "py" / "data.yaml").read_text()
+
+
+def test_val_runs_a_model_on_the_holdout_per_class(yolo_data, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    assert main(["train", "--data", str(yolo_data), "--holdout", "0.34", "--epochs", "1", "--batch", "2",
+                 "--imgsz", "224", "--crop", "160", "--width", "16", "--frozen-stages", "5", "--project", str(runs),
+                 "--name", "v"]) == 0
+    capsys.readouterr()
+    assert main(["val", "--data", str(yolo_data), "--holdout", "0.34", "--model", str(runs / "v" / "best.pt"),
+                 "--per-class", "--max-det", "100", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["images"] == 2 and "ar100" in out and set(out["per_class"]) <= set(NAMES)
+    # the mean over classes is what COCO reports as mAP
+    assert out["ap50"] == pytest.approx(np.mean([m["ap50"] for m in out["per_class"].values()]), abs=1e-9)

@@ -12,16 +12,26 @@ from shelfscan.errors import InputError
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "val",
-        help="evaluate predictions against ground truth (AP50-95, AP50, AP75, AR@max-det, count MAE/RMSE)",
-        description="Evaluate a predictions CSV against the ground-truth boxes of a dataset. Class-agnostic COCO "
-                    "box AP/AR with at most --max-det detections per image, as in the SKU-110K protocol, and the "
-                    "per-image count error of predictions with score >= --count-thr. Only the annotations are "
-                    "read (image files are not opened); a ground-truth image without predictions counts as "
-                    "all misses, a predicted image name not in the ground truth is an error.",
+        help="evaluate predictions or a model against ground truth (AP50-95, AP50, AP75, AR, count MAE/RMSE)",
+        description="Evaluate a predictions CSV, or a model run over the dataset's images, against the "
+                    "ground-truth boxes. Class-agnostic COCO box AP/AR with at most --max-det detections per "
+                    "image, as in the SKU-110K protocol (--per-class: per class and their mean, as COCO), and the "
+                    "per-image count error of predictions with score >= --count-thr. With --pred only the "
+                    "annotations are read; a ground-truth image without predictions counts as all misses, a "
+                    "predicted image name not in the ground truth is an error.",
     )
     p.add_argument("--data", required=True, help="ground truth: a dataset folder or annotation file (any format)")
     p.add_argument("--split", default=None, help="split to evaluate when the dataset has several (e.g. val, test)")
-    p.add_argument("--pred", required=True, help="predictions CSV (as written by shelfscan.data.write_predictions_csv)")
+    p.add_argument("--holdout", type=float, default=None,
+                   help="evaluate only the held-out part of --data that `shelfscan train --holdout F` left out "
+                        "(same fraction and --holdout-seed give the same images)")
+    p.add_argument("--holdout-seed", type=int, default=0)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--pred", help="predictions CSV (as written by shelfscan.data.write_predictions_csv)")
+    src.add_argument("--model", help="run this model over the dataset's images instead: a shipped name "
+                                     "(shelf, apparel) or a .pt/.onnx path")
+    p.add_argument("--imgsz", type=int, default=None, help="with --model: working resolution (default: the model's)")
+    p.add_argument("--conf", type=float, default=0.01, help="with --model: score threshold (default 0.01)")
     p.add_argument("--max-det", type=int, default=300,
                    help="most detections per image, by score (default 300, the SKU-110K protocol); "
                         "the recall is reported as ar<max-det>, e.g. ar300")
@@ -60,13 +70,24 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_det < 1:
         raise InputError(f"--max-det: expected an integer >= 1, got {args.max_det}")
-    dataset = load_dataset(args.data, args.split, check_images=False)
+    dataset = load_dataset(args.data, args.split, check_images=args.model is not None)
     if not dataset.report.clean:
         print(dataset.report.summary(), file=sys.stderr)
+    if args.holdout is not None:
+        from shelfscan.data.split import holdout_split
+
+        dataset = holdout_split(dataset, args.holdout, args.holdout_seed)[1]
     if len(dataset) == 0:
         raise InputError(f"--data {args.data}: expected a dataset with at least one image, got none")
     ground_truth = {record.name: record.boxes for record in dataset}
-    predictions = read_predictions_csv(args.pred)
+    if args.model is not None:
+        from shelfscan.engine.evaluate import predict_dataset
+        from shelfscan.inference import Detector
+
+        detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=args.max_det)
+        predictions = predict_dataset(detector, dataset, progress=not args.json)
+    else:
+        predictions = read_predictions_csv(args.pred)
 
     det = evaluate_detections(ground_truth, predictions, max_det=args.max_det, class_agnostic=not args.per_class)
     counts = count_errors(ground_truth, predictions, score_threshold=args.count_thr)
