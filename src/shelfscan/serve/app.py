@@ -1,7 +1,7 @@
 """The REST API of ``shelfscan serve`` (FastAPI): detect and count products in uploaded shelf photos.
 
 Routes: ``POST /v1/detect`` and ``POST /v1/count`` (multipart field ``image``) -> JSON; ``GET /healthz``;
-``GET /`` the upload page; OpenAPI at ``/docs`` and ``/openapi.json``. Every error is JSON
+``GET /`` the upload page; ``GET /live`` the camera page (:mod:`shelfscan.serve.web`); OpenAPI at ``/docs`` and ``/openapi.json``. Every error is JSON
 ``{"error": message, "status": code}``. Inference runs on a small dedicated thread pool (``workers`` threads,
 default 1, so requests queue instead of fighting over the CPU); a request waits at most ``timeout_s`` for it.
 """
@@ -82,7 +82,8 @@ def detections_json(det: Detections) -> list[dict]:
 
 def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                timeout_s: float = 30.0, cors: bool | Sequence[str] = False, max_pixels: int = DEFAULT_MAX_PIXELS,
-               workers: int = 1, max_queue: int = 32, group_method: str | None = None) -> FastAPI:
+               workers: int = 1, max_queue: int = 32, group_method: str | None = None,
+               live_models: dict[str, Path] | None = None) -> FastAPI:
     """Build the app.
 
     Args:
@@ -95,6 +96,8 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         cors: False (default, no CORS headers), True (any origin) or a list of allowed origins.
         workers: inference threads. max_queue: requests waiting for inference beyond which new ones get 503.
         group_method: ``method`` passed to ``shelfscan.counting.group_products`` (None: its default).
+        live_models: name -> ONNX file the ``/live`` camera page runs in the browser (default: the shipped
+            models' ONNX files; see :mod:`shelfscan.serve.web`).
 
     Raises:
         InputError: bad limits, or the model cannot be loaded (the server then does not start).
@@ -221,6 +224,9 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
     def app_js() -> Response:
         return Response(pages["app.js"], media_type="text/javascript; charset=utf-8", headers=PAGE_HEADERS)
 
+    from shelfscan.serve.web import add_live_routes
+
+    add_live_routes(app, live_models, version=__version__)
     app.state.detector = detector
     return app
 

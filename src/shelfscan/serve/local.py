@@ -1,0 +1,71 @@
+"""Run the app on a loopback port in a background thread, and make fake-camera videos: the tools the browser
+tests and the live-page benchmark share (also handy for trying the live page without a camera)."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve_in_thread(app, port: int | None = None, timeout_s: float = 30.0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 in a daemon thread; yields the base URL, stops on exit."""
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True, name="shelfscan-local-server")
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"local server on port {port}: expected it to start within {timeout_s:g} s, "
+                               "got no start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def write_y4m(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: int = 30) -> Path:
+    """Write RGB uint8 frames (H, W, 3), H and W even, as a YUV4MPEG2 (4:2:0) video: the format Chromium's
+    ``--use-file-for-fake-video-capture`` plays in a loop as the camera."""
+    import cv2
+
+    frames = [frames] if isinstance(frames, np.ndarray) else list(frames)
+    h, w = frames[0].shape[:2]
+    if h % 2 or w % 2:
+        raise ValueError(f"write_y4m: expected even frame sides, got {w}x{h}")
+    path = Path(path)
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            if frame.shape[:2] != (h, w):
+                raise ValueError(f"write_y4m: expected every frame {w}x{h}, got {frame.shape[1]}x{frame.shape[0]}")
+            f.write(b"FRAME\n")
+            f.write(cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+def fake_camera_args(video: str | Path) -> list[str]:
+    """Chromium flags that grant the camera and play ``video`` (.y4m) as its picture."""
+    return ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"]

@@ -1,0 +1,162 @@
+"""The live camera page: routes for the page, its service worker, manifest, the vendored onnxruntime-web files
+and the ONNX models it runs in the browser.
+
+Everything here is static and same-origin (no CDN). Every response carries the cross-origin isolation headers
+(COOP ``same-origin`` + COEP ``require-corp``) so onnxruntime-web can use WASM threads (``SharedArrayBuffer``).
+Paths from requests never reach the file system: files are looked up in fixed tables built at start-up.
+
+Routes:
+    ``GET /live``                   the camera page (``live.html``)
+    ``GET /live/config.json``       models the page can run, with their class names and working sizes
+    ``GET /sw.js``                  the service worker (scope ``/``): precaches the page, runtime and models
+    ``GET /manifest.webmanifest``   PWA manifest; icons under ``/static/``
+    ``GET /vendor/ort/<file>``      onnxruntime-web, vendored by ``make web`` (404 with a hint when absent)
+    ``GET /models/<name>.onnx``     the ONNX models named in the config
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+LIVE_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
+            "connect-src 'self' blob: data:; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+            "style-src 'self' 'unsafe-inline'; manifest-src 'self'")
+STATIC_FILES = {  # name -> media type of the page's own files (package data in shelfscan/serve/static)
+    "live.html": "text/html; charset=utf-8",
+    "live.js": "text/javascript; charset=utf-8",
+    "sw.js": "text/javascript; charset=utf-8",
+    "manifest.webmanifest": "application/manifest+json",
+    "icon-192.png": "image/png",
+    "icon-512.png": "image/png",
+}
+VENDOR_TYPES = {".mjs": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
+                ".json": "application/json", "": "text/plain; charset=utf-8"}
+VENDOR_DIR = Path(str(resources.files("shelfscan.serve") / "static" / "vendor" / "ort"))
+
+
+def live_models_default() -> dict[str, Path]:
+    """Every shipped model that has an ONNX twin (``weights/<name>.onnx``), by name; none when neither onnx nor
+    onnxruntime is installed (nothing could read the files' metadata)."""
+    import importlib.util
+
+    from shelfscan.models.checkpoint import SHIPPED_MODELS, WEIGHTS_DIR
+
+    if not (importlib.util.find_spec("onnx") or importlib.util.find_spec("onnxruntime")):
+        return {}
+    found = {name: WEIGHTS_DIR / Path(file).with_suffix(".onnx") for name, file in SHIPPED_MODELS.items()}
+    return {name: path for name, path in found.items() if path.is_file()}
+
+
+def _model_info(name: str, path: Path) -> dict:
+    """Name, URL and the metadata the page needs (class names, working size) read from the ONNX file."""
+    try:
+        import onnx
+    except ImportError:  # the serve extra without the onnx extra: onnxruntime reads the metadata too
+        import onnxruntime
+
+        meta = dict(onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+                    .get_modelmeta().custom_metadata_map)
+    else:
+        meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    classes = json.loads(meta["class_names"]) if "class_names" in meta else ["object"]
+    return {"name": name, "url": f"/models/{name}.onnx", "class_names": classes,
+            "imgsz": int(meta.get("imgsz", 640)), "bytes": path.stat().st_size}
+
+
+def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *, version: str = "") -> None:
+    """Register the live page's routes on ``app``.
+
+    Args:
+        live_models: name -> ONNX file the page may run (default: the shipped models' ONNX twins). The first is
+            the page's default. Names must be simple words (they become URLs).
+    """
+    from shelfscan.errors import InputError
+
+    models = dict(live_models_default() if live_models is None else live_models)
+    for name, path in models.items():
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise InputError(f"live model name: expected letters, digits, - or _, got {name!r}")
+        if not Path(path).is_file():
+            raise InputError(f"live model {name!r}: expected an ONNX file, got {str(path)!r} (no such file)")
+    static = resources.files("shelfscan.serve") / "static"
+    pages = {name: (static / name).read_bytes() for name in STATIC_FILES}
+    vendor = {p.name: p for p in VENDOR_DIR.iterdir() if p.is_file()} if VENDOR_DIR.is_dir() else {}
+    infos = [_model_info(name, Path(path)) for name, path in models.items()]
+    runtime = sorted(n for n in vendor if n.endswith((".mjs", ".wasm")))
+    config = {"models": infos, "runtime": [f"/vendor/ort/{n}" for n in runtime],
+              "runtime_ready": "ort.min.mjs" in vendor,
+              "hint": None if "ort.min.mjs" in vendor else
+              "onnxruntime-web is not vendored in this install: run `make web` in the shelfscan source tree"}
+    # the service worker's cache name changes whenever anything it caches changes, so clients update
+    digest = hashlib.sha256(version.encode())
+    for blob in pages.values():
+        digest.update(blob)
+    for name in runtime:
+        digest.update(name.encode() + str(vendor[name].stat().st_size).encode())
+    for name, path in models.items():
+        digest.update(name.encode() + str(Path(path).stat().st_size).encode() + str(Path(path).stat().st_mtime_ns)
+                      .encode())
+    precache = ["/live", "/live/config.json", "/static/live.js", "/manifest.webmanifest", "/static/icon-192.png",
+                "/static/icon-512.png", *config["runtime"], *(m["url"] for m in infos)]
+    sw = (pages["sw.js"].decode().replace("__CACHE_VERSION__", digest.hexdigest()[:16])
+          .replace("__PRECACHE__", json.dumps(precache)))
+    page_headers = {**ISOLATION_HEADERS, "Content-Security-Policy": LIVE_CSP}
+
+    def static_response(name: str) -> Response:
+        return Response(pages[name], media_type=STATIC_FILES[name], headers=page_headers)
+
+    @app.get("/live", include_in_schema=False)
+    def live() -> Response:
+        return static_response("live.html")
+
+    @app.get("/live/config.json", include_in_schema=False)
+    def live_config() -> JSONResponse:
+        return JSONResponse(config, headers=ISOLATION_HEADERS)
+
+    @app.get("/static/live.js", include_in_schema=False)
+    def live_js() -> Response:
+        return static_response("live.js")
+
+    @app.get("/static/{name}.png", include_in_schema=False)
+    def icon(name: str) -> Response:
+        file = f"{name}.png"
+        if file not in pages:
+            return JSONResponse({"error": f"expected an icon name, got {file!r}", "status": 404}, 404)
+        return static_response(file)
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def manifest() -> Response:
+        return static_response("manifest.webmanifest")
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker() -> Response:
+        return Response(sw, media_type=STATIC_FILES["sw.js"],
+                        headers={**page_headers, "Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+
+    @app.get("/vendor/ort/{name}", include_in_schema=False)
+    def vendored(name: str) -> Response:
+        path = vendor.get(name)
+        if path is None:
+            hint = config["hint"] or f"expected one of {sorted(vendor)}"
+            return JSONResponse({"error": f"/vendor/ort/{name}: not found; {hint}", "status": 404}, 404,
+                                headers=ISOLATION_HEADERS)
+        return FileResponse(path, media_type=VENDOR_TYPES.get(path.suffix, "application/octet-stream"),
+                            headers=ISOLATION_HEADERS)
+
+    @app.get("/models/{name}.onnx", include_in_schema=False)
+    def model_file(name: str) -> Response:
+        if name not in models:
+            return JSONResponse({"error": f"/models/{name}.onnx: expected one of {sorted(models)}, got none",
+                                 "status": 404}, 404, headers=ISOLATION_HEADERS)
+        return FileResponse(models[name], media_type="application/octet-stream", headers=ISOLATION_HEADERS)

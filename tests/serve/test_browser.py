@@ -1,0 +1,170 @@
+"""Browser tests: Playwright (python) drives Debian's Chromium, headless, against a real local server.
+
+Skips cleanly where Chromium, Playwright, the shipped ONNX model or the vendored onnxruntime-web (``make web``) is
+absent. Never runs ``playwright install``. Set ``SHELFSCAN_SCREENSHOTS=DIR`` to keep the pages' screenshots
+(the README's pictures come from there).
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("onnxruntime")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from shelfscan.serve.local import CHROMIUM, CHROMIUM_ARGS, fake_camera_args, serve_in_thread, write_y4m  # noqa: E402
+
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (apt install chromium)", allow_module_level=True)
+
+SHARED = Path(os.environ.get("SHELFSCAN_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+
+
+def screenshot(page, name: str) -> None:
+    out = os.environ.get("SHELFSCAN_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(out) / name))
+
+
+@pytest.fixture(scope="module")
+def shelf_photo(tmp_path_factory) -> Path:
+    """A real SKU-110K shelf photo when ../shared is here, else a synthetic shelf saved as JPEG."""
+    photos = sorted((SHARED / "sku110k-sample" / "images").glob("*.jpg"))
+    if photos:
+        return photos[0]
+    from shelfscan.synth import render_shelf
+
+    image, _ = render_shelf(3, width=1280)
+    path = tmp_path_factory.mktemp("photo") / "synthetic_shelf.jpg"
+    cv2.imwrite(str(path), image[..., ::-1])
+    return path
+
+
+@pytest.fixture(scope="module")
+def camera_video(shelf_photo, tmp_path_factory) -> Path:
+    """A 640x480 fake-camera video: the middle of the shelf photo, as a phone held up to the shelf sees it."""
+    from shelfscan.data.images import read_image
+
+    img = read_image(shelf_photo)
+    h, w = img.shape[:2]
+    cw = int(w * 0.6)
+    ch = min(h, int(cw * 0.75))
+    y0, x0 = int((h - ch) * 0.3), int(w * 0.2)
+    frame = cv2.resize(img[y0:y0 + ch, x0:x0 + cw], (640, 480), interpolation=cv2.INTER_AREA)
+    return write_y4m(tmp_path_factory.mktemp("cam") / "shelf.y4m", frame)
+
+
+@pytest.fixture(scope="module")
+def server():
+    from shelfscan.inference import Detector
+    from shelfscan.serve import create_app
+    from shelfscan.serve.web import live_models_default
+
+    try:
+        detector = Detector("shelf", runtime="onnx", threads=1)
+    except Exception as exc:  # no shipped ONNX model in this install
+        pytest.skip(f"shipped ONNX model unavailable: {exc}")
+    app = create_app(detector, live_models=live_models_default())
+    with serve_in_thread(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(camera_video):
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera_args(camera_video))
+        yield b
+        b.close()
+
+
+def live_ready(url: str) -> None:
+    import httpx
+
+    cfg = httpx.get(f"{url}/live/config.json", timeout=10).json()
+    if not cfg["runtime_ready"]:
+        pytest.skip(cfg["hint"])
+
+
+def wait_live(page, frames: int, timeout_s: float = 180.0) -> dict:
+    """Poll window.shelfscanLive until ``frames`` frames are done; fail on a page error."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = page.evaluate("window.shelfscanLive ? {...window.shelfscanLive} : null")
+        if state and state["error"]:
+            pytest.fail(f"live page error: {state['error']}")
+        if state and state["frames"] >= frames:
+            return state
+        if time.monotonic() > deadline:
+            pytest.fail(f"live page: expected {frames} frames within {timeout_s:g} s, got state {state}")
+        time.sleep(0.5)
+
+
+def test_upload_page_shows_counts_for_a_shelf_photo(server, browser, shelf_photo):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/")
+    page.set_input_files("#file", str(shelf_photo))
+    sync_api.expect(page.locator("#total")).to_contain_text("products", timeout=180_000)
+    total = page.text_content("#total")
+    n_products, n_types = int(total.split()[0]), int(total.split()[2])
+    assert n_products > 50 and n_types >= 1, total
+    rows = page.locator("#groups tr")
+    assert rows.count() == n_types
+    counts = [int(rows.nth(i).locator("td").nth(2).text_content()) for i in range(rows.count())]
+    assert sum(counts) == n_products and counts == sorted(counts, reverse=True)
+    assert page.locator("#annotated").evaluate("img => img.naturalWidth") > 0
+    assert not errors
+    screenshot(page, "upload.png")
+    page.close()
+
+
+def test_live_page_draws_boxes_and_reports_fps(server, browser):
+    live_ready(server)
+    page = browser.new_page(viewport={"width": 1000, "height": 860})
+    page.goto(server + "/live?size=320")
+    state = wait_live(page, frames=4)
+    assert state["boxes"] > 50, state
+    assert state["fps"] > 0 and state["backend"] in ("wasm", "webgpu"), state
+    assert int(page.locator("#stats").get_attribute("data-boxes")) > 50
+    assert "FPS" in page.text_content("#fps")
+    # threads need cross-origin isolation: the server's COOP/COEP headers must have made the page isolated
+    assert page.evaluate("self.crossOriginIsolated") is True
+    cores = page.evaluate("navigator.hardwareConcurrency")
+    assert state["threads"] == max(1, min(4, cores)), (state, cores)
+    overlay = page.locator("#overlay").screenshot()
+    pixels = cv2.imdecode(np.frombuffer(overlay, np.uint8), cv2.IMREAD_COLOR)
+    assert pixels is not None and pixels.std() > 0  # boxes were drawn over the video
+    screenshot(page, "live.png")
+    page.close()
+
+
+def test_live_page_works_offline_after_first_visit(server, browser):
+    live_ready(server)
+    context = browser.new_context(viewport={"width": 800, "height": 700})
+    page = context.new_page()
+    page.goto(server + "/live?size=256")
+    wait_live(page, frames=2)
+    # the service worker has taken control and cached every file it needs
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    cached = page.evaluate("""async () => {
+        const keys = await caches.keys();
+        const cache = await caches.open(keys.find(k => k.startsWith('shelfscan-live-')));
+        return (await cache.keys()).map(r => new URL(r.url).pathname);
+    }""")
+    for needed in ("/live", "/static/live.js", "/models/shelf.onnx", "/vendor/ort/ort.min.mjs"):
+        assert needed in cached, cached
+    context.set_offline(True)
+    page.reload()
+    state = wait_live(page, frames=2)
+    assert state["boxes"] > 50, state
+    # and the network really is gone for this page
+    assert page.evaluate("fetch('/healthz').then(() => 'online', () => 'offline')") == "offline"
+    context.close()
