@@ -51,3 +51,40 @@ def test_bad_options_exit_2(model_path, captured, capsys):
     assert "--max-mb: expected a positive number" in capsys.readouterr().err
     assert main(["serve", "--model", str(model_path.parent / "missing.pt")]) == 2
     assert captured == []
+
+
+@pytest.fixture(scope="module")
+def tagger_path(tmp_path_factory):
+    torch.manual_seed(1)
+    net = ShelfDetector(DetectorConfig(class_names=["hat", "shoe", "bag"], width=16, head_depth=1, imgsz=256),
+                        pretrained_backbone=False)
+    return save_checkpoint(tmp_path_factory.mktemp("t") / "tagger.pt", net)
+
+
+def test_also_offers_a_second_model_picked_per_request(model_path, tagger_path, captured, monkeypatch):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    monkeypatch.delenv("SHELFSCAN_API_KEY", raising=False)
+    assert main(["serve", "--model", str(model_path), "--also", f"tags={tagger_path}", "--conf", "0.0",
+                 "--max-det", "7"]) == 0
+    client = TestClient(captured[0][0])
+    health = client.get("/healthz").json()
+    assert health["default_model"] == "default"
+    assert health["models"]["tags"]["classes"] == ["hat", "shoe", "bag"]
+    buf = io.BytesIO()
+    Image.fromarray(np.full((96, 128, 3), 120, np.uint8)).save(buf, "PNG")
+    files = {"image": ("a.png", buf.getvalue(), "image/png")}
+    tagged = client.post("/v1/detect?model=tags", files=files).json()
+    assert tagged["class_names"] == ["hat", "shoe", "bag"] and tagged["count"] == 7
+    assert sum(tagged["counts"].values()) == 7 and set(tagged["counts"]) <= {"hat", "shoe", "bag"}
+    assert {d["label"] for d in tagged["detections"]} <= {"hat", "shoe", "bag"}
+    assert client.post("/v1/detect", files=files).json()["class_names"] == ["object"]
+    missing = client.post("/v1/detect?model=nope", files=files)
+    assert missing.status_code == 404 and "expected one of ['default', 'tags']" in missing.json()["error"]
+
+
+def test_also_rejects_unknown_names(model_path, captured):
+    assert main(["serve", "--model", str(model_path), "--also", "no-such-model"]) == 2

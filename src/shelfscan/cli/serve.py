@@ -34,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="seconds an upload may take to arrive, and a result to be computed (default 30)")
     p.add_argument("--cors", action="append", metavar="ORIGIN", default=None,
                    help="allow browser pages from ORIGIN (repeatable; '*' for any); default: no CORS")
+    p.add_argument("--also", action="append", metavar="NAME[=PATH]", default=None,
+                   help="offer another model too (a shipped name, or NAME=PATH); requests pick it with ?model=NAME "
+                        "(default: with no --model, every other shipped model; 'none' offers only --model)")
     p.add_argument("--group-method", default=None, help="grouping method for /v1/count (default: the library's)")
     p.set_defaults(func=run)
 
@@ -57,10 +60,28 @@ def run(args: argparse.Namespace) -> int:
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
     detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
                         device=args.device, threads=args.threads)
+    from shelfscan.models.checkpoint import DEFAULT_MODEL, SHIPPED_MODELS, WEIGHTS_DIR
+
+    if args.also is None:  # every other shipped model whose weights are installed
+        main_name = DEFAULT_MODEL if args.model is None else args.model
+        extra = {} if args.model is not None and args.model not in SHIPPED_MODELS else {
+            n: n for n, f in SHIPPED_MODELS.items() if n != main_name and (WEIGHTS_DIR / f).is_file()}
+    else:
+        extra = {}
+        for item in args.also:
+            if item == "none":
+                continue
+            name, _, path = item.partition("=")
+            if not name or (not path and name not in SHIPPED_MODELS):
+                raise InputError(f"--also: expected a shipped name {sorted(SHIPPED_MODELS)} or NAME=PATH, "
+                                 f"got {item!r}")
+            extra[name] = path or name
+    extra = {n: Detector(spec, imgsz=None, conf=args.conf, iou=args.iou, max_det=args.max_det,
+                         device=args.device, threads=args.threads) for n, spec in extra.items()}
     cors = True if args.cors == ["*"] else (args.cors or False)
     app = create_app(detector, api_key=api_key, max_bytes=int(args.max_mb * 2**20), timeout_s=args.timeout,
                      cors=cors, max_pixels=int(args.max_megapixels * 2**20),
-                     workers=args.workers, group_method=args.group_method)
+                     workers=args.workers, group_method=args.group_method, extra_models=extra)
     if api_key is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"shelfscan serve: warning: listening on {args.host} without an API key; anyone who can reach this "
               f"port can use the API (set --api-key or ${API_KEY_ENV})", file=sys.stderr)

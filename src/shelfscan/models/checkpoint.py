@@ -11,7 +11,8 @@ from shelfscan.models.detector import DetectorConfig, ShelfDetector
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 # Shipped models: a plain table, name -> file inside the package. The first entry is the default.
 SHIPPED_MODELS: dict[str, str] = {
-    "shelf": "shelf.pt",
+    "shelf": "shelf.pt",      # one class, "object": every product on a shelf (SKU-110K style)
+    "apparel": "apparel.pt",  # 10 clothing categories tagged on street-fashion photos
 }
 DEFAULT_MODEL = "shelf"
 

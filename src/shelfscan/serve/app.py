@@ -83,7 +83,8 @@ def detections_json(det: Detections) -> list[dict]:
 def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                timeout_s: float = 30.0, cors: bool | Sequence[str] = False, max_pixels: int = DEFAULT_MAX_PIXELS,
                workers: int = 1, max_queue: int = 32, group_method: str | None = None,
-               live_models: dict[str, Path] | None = None) -> FastAPI:
+               live_models: dict[str, Path] | None = None, model_name: str | None = None,
+               extra_models: dict[str, Any] | None = None) -> FastAPI:
     """Build the app.
 
     Args:
@@ -96,6 +97,9 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         cors: False (default, no CORS headers), True (any origin) or a list of allowed origins.
         workers: inference threads. max_queue: requests waiting for inference beyond which new ones get 503.
         group_method: ``method`` passed to ``shelfscan.counting.group_products`` (None: its default).
+        model_name: the name clients use for ``model`` (default: its shipped name, else ``"default"``).
+        extra_models: more models the API offers, name -> what ``model`` accepts; a request picks one with the
+            query parameter ``model=NAME`` (e.g. ``{"apparel": "apparel"}``). The upload page lists them all.
         live_models: name -> ONNX file the ``/live`` camera page runs in the browser (default: the shipped
             models' ONNX files; see :mod:`shelfscan.serve.web`).
 
@@ -109,6 +113,16 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
     if api_key is not None and not api_key.strip():
         raise InputError("api_key: expected a non-empty key or None, got an empty string")
     detector = _build_detector(model)
+    if model_name is None:
+        from shelfscan.models.checkpoint import DEFAULT_MODEL, SHIPPED_MODELS
+
+        model_name = DEFAULT_MODEL if model is None else model if isinstance(model, str) and model in \
+            SHIPPED_MODELS else "default"
+    detectors = {model_name: detector}
+    for name, spec in (extra_models or {}).items():
+        if name in detectors:
+            raise InputError(f"extra_models: expected names other than {sorted(detectors)}, got {name!r} again")
+        detectors[name] = _build_detector(spec)
     runtime = "onnxruntime" if type(detector.model).__name__ == "OnnxDetectorModel" else "pytorch"
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shelfscan-infer")
     waiting = {"n": 0}
@@ -177,31 +191,45 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         rgb = await run_in_threadpool(decode_upload, data, max_bytes=max_bytes, max_pixels=max_pixels)
         return rgb, _safe_name(upload.filename)
 
+    def pick(name: str | None):
+        if name is None:
+            return detector
+        if name not in detectors:
+            raise StarletteHTTPException(404, f"model: expected one of {sorted(detectors)}, got {name!r}")
+        return detectors[name]
+
     image_field = File(..., description="the shelf photo (JPEG, PNG, WebP, BMP or TIFF)")
+    model_query = Query(None, description=f"which served model (default {model_name!r}); see GET /healthz")
     images_flag = Query(False, description="also return annotated images as base64 JPEG")
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict:
         return {"status": "ok", "version": __version__, "runtime": runtime, "classes": detector.class_names,
                 "imgsz": detector.imgsz, "conf": detector.conf, "max_bytes": max_bytes, "max_pixels": max_pixels,
-                "api_key_required": api_key is not None}
+                "api_key_required": api_key is not None, "default_model": model_name,
+                "models": {n: {"classes": d.class_names, "imgsz": d.imgsz} for n, d in detectors.items()}}
 
     @app.post("/v1/detect", tags=["v1"], dependencies=[Depends(key_header)])
-    async def detect(image: UploadFile = image_field, images: bool = images_flag) -> dict:
-        """Boxes of every product: ``{"image", "count", "class_names", "detections": [...], "time_ms"}``."""
+    async def detect(image: UploadFile = image_field, images: bool = images_flag,
+                     model: str | None = model_query) -> dict:
+        """Boxes of every product: ``{"image", "count", "class_names", "counts", "detections": [...], "time_ms"}``;
+        ``counts`` is boxes per class name."""
+        chosen = pick(model)
         t0 = time.perf_counter()
         rgb, name = await read_image(image)
         t1 = time.perf_counter()
-        det = await infer(detector.predict, rgb)
+        det = await infer(chosen.predict, rgb)
         out = {"image": {"name": name, "width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
-               "count": len(det), "class_names": det.class_names, "detections": detections_json(det)}
+               "count": len(det), "class_names": det.class_names,
+               "counts": {n: c for n, c in det.counts().items() if c}, "detections": detections_json(det)}
         if images:
             out["annotated_jpeg"] = await run_in_threadpool(_annotated, rgb, det)
         out["time_ms"] = {"decode": round((t1 - t0) * 1e3, 1), "total": round((time.perf_counter() - t0) * 1e3, 1)}
         return out
 
     @app.post("/v1/count", tags=["v1"], dependencies=[Depends(key_header)])
-    async def count(image: UploadFile = image_field, images: bool = images_flag) -> dict:
+    async def count(image: UploadFile = image_field, images: bool = images_flag,
+                    model: str | None = model_query) -> dict:
         """Products grouped into types with counts and shares (the ``ShelfCount`` JSON of shelfscan.counting);
         ``annotated_jpeg`` (boxes coloured by type) and ``types_jpeg`` (contact sheet) with ``images=true``."""
         try:
@@ -209,9 +237,10 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         except ImportError:
             raise StarletteHTTPException(501, "POST /v1/count: expected shelfscan.counting in this build, got "
                                               "none; use POST /v1/detect") from None
+        chosen = pick(model)
         t0 = time.perf_counter()
         rgb, name = await read_image(image)
-        out = await infer(_count, detector, group_products, rgb, group_method, images)
+        out = await infer(_count, chosen, group_products, rgb, group_method, images)
         out["image"] = out.get("image") or name  # the library does not know the upload's file name
         out["time_ms"] = {"total": round((time.perf_counter() - t0) * 1e3, 1)}
         return out
@@ -228,13 +257,16 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
 
     add_live_routes(app, live_models, version=__version__)
     app.state.detector = detector
+    app.state.detectors = detectors
     return app
 
 
 def _annotated(rgb: np.ndarray, det: Detections) -> str:
     from shelfscan.annotate import draw_boxes, draw_count
 
-    return _jpeg_base64(draw_count(draw_boxes(rgb, det), f"{len(det)} products"))
+    multi = len(det.class_names) > 1  # tagging models (e.g. apparel): each box carries its class and score
+    labels = [f"{n} {s:.2f}" for n, s in zip(det.labels, det.scores)] if multi else None
+    return _jpeg_base64(draw_count(draw_boxes(rgb, det, labels=labels), f"{len(det)} {'items' if multi else 'products'}"))
 
 
 def _count(detector, group_products, rgb: np.ndarray, method: str | None, images: bool) -> dict:

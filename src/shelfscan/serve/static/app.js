@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 let maxBytes = 25 * 1024 * 1024;  // replaced by the server's limit from /healthz
 let photoUrl = null;
+let models = {};   // name -> {classes, imgsz}, from /healthz
 
 function setStatus(text, isError = false) {
   $("status").textContent = text;
@@ -15,13 +16,15 @@ function pct(x) {
   return typeof x === "number" ? (100 * x).toFixed(1) + " %" : "";
 }
 
-async function post(path, file) {
+async function post(path, file, model) {
   const form = new FormData();
   form.append("image", file, file.name || "photo.jpg");
   const headers = {};
   const key = $("apikey").value.trim();
   if (key) headers["X-API-Key"] = key;
-  const res = await fetch(path + "?images=true", { method: "POST", body: form, headers });
+  const query = new URLSearchParams({ images: "true" });
+  if (model) query.set("model", model);
+  const res = await fetch(`${path}?${query}`, { method: "POST", body: form, headers });
   let body = null;
   try { body = await res.json(); } catch (e) { body = { error: `HTTP ${res.status} (not JSON)` }; }
   return { status: res.status, body };
@@ -74,10 +77,22 @@ async function showCount(body, photo) {
   if (hasSheet) $("types").src = "data:image/jpeg;base64," + body.types_jpeg;
 }
 
-function showDetect(body) {
-  $("total").textContent = `${body.count} products`;
-  $("summary").textContent = "grouping into types is not available on this server";
-  $("groups").replaceChildren();
+function showDetect(body, tagged) {
+  // a tagging model (several classes): one row per class with its count; else only the total
+  $("total").textContent = `${body.count} ${tagged ? "items" : "products"}`;
+  $("summary").textContent = tagged ? "boxes per category" : "grouping into types is not available on this server";
+  const tbody = $("groups");
+  tbody.replaceChildren();
+  const counts = Object.entries(body.counts || {}).sort((a, b) => b[1] - a[1]);
+  for (const [label, n] of tagged ? counts : []) {
+    const tr = document.createElement("tr");
+    cell(tr, label);
+    cell(tr, "");
+    cell(tr, String(n));
+    cell(tr, pct(n / Math.max(1, body.count)));
+    cell(tr, "");
+    tbody.appendChild(tr);
+  }
   $("types").hidden = $("sheet-title").hidden = true;
 }
 
@@ -96,11 +111,14 @@ async function analyse(file) {
   $("results").hidden = true;
   if (photoUrl) URL.revokeObjectURL(photoUrl);
   photoUrl = URL.createObjectURL(file);
+  const model = $("model").value || null;
+  const tagged = Boolean(model && models[model] && models[model].classes.length > 1);
   try {
-    let { status, body } = await post("/v1/count", file);
+    // shelf models: products grouped into types (/v1/count); tagging models: boxes per category (/v1/detect)
+    let { status, body } = tagged ? { status: 501 } : await post("/v1/count", file, model);
     let grouped = true;
     if (status === 501) {
-      ({ status, body } = await post("/v1/detect", file));
+      ({ status, body } = await post("/v1/detect", file, model));
       grouped = false;
     }
     if (status !== 200) {
@@ -108,7 +126,7 @@ async function analyse(file) {
       return;
     }
     const photo = await loadImage(photoUrl).catch(() => null);
-    if (grouped) await showCount(body, photo); else showDetect(body);
+    if (grouped) await showCount(body, photo); else showDetect(body, tagged);
     $("annotated").src = body.annotated_jpeg ? "data:image/jpeg;base64," + body.annotated_jpeg : photoUrl;
     $("results").hidden = false;
     const ms = body.time_ms && body.time_ms.total;
@@ -125,6 +143,12 @@ function setup() {
   $("apikey").addEventListener("change", () => sessionStorage.setItem("shelfscan-key", $("apikey").value));
   fetch("/healthz").then((r) => r.json()).then((h) => {
     if (Number.isFinite(h.max_bytes)) maxBytes = h.max_bytes;
+    models = h.models || {};
+    for (const name of Object.keys(models)) {
+      const n = models[name].classes.length;
+      $("model").add(new Option(n > 1 ? `${name} (${n} categories)` : name, name, false, name === h.default_model));
+    }
+    $("model-label").hidden = Object.keys(models).length < 2;
   }).catch(() => {});
   drop.addEventListener("click", () => input.click());
   drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") input.click(); });
