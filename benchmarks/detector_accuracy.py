@@ -1,6 +1,6 @@
 """Detector accuracy on the shared real data (SKU-110K protocol: class-agnostic, max 300 detections).
 
-    python benchmarks/detector_accuracy.py [--model shelf] [--imgsz N] [--merger nms em] [--sets grocery sku]
+    python benchmarks/detector_accuracy.py [--model shelf] [--imgsz N|auto] [--merger nms em] [--sets grocery sku]
 
 grocery: ../shared/data/grocery-shelves (11 photos, TRUE human boxes).
 sku:     ../shared/data/sku110k-sample val split (30 photos, TEACHER labels: agreement, not truth).
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+
+from shelfscan.cli.common import imgsz_arg
 import time
 from pathlib import Path
 
@@ -20,7 +22,7 @@ SETS = {"grocery": ("grocery-shelves", None), "sku": ("sku110k-sample", "val")}
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
-    ap.add_argument("--imgsz", type=int, default=None)
+    ap.add_argument("--imgsz", type=imgsz_arg, default=None, help="pixels or auto (default: the model's)")
     ap.add_argument("--conf", type=float, default=0.05)
     ap.add_argument("--tile", type=int, default=None)
     ap.add_argument("--merger", nargs="+", default=["nms"], choices=["nms", "em"])
@@ -46,7 +48,7 @@ def main() -> None:
                            tile=args.tile, threads=args.threads)
             t = time.perf_counter()
             m = evaluate_detector(det, ds, max_det=300)
-            row = {"set": set_name, "merger": merger, "imgsz": det.imgsz, **{k: round(v, 4) for k, v in m.items()},
+            row = {"set": set_name, "merger": merger, "imgsz": "auto" if det.auto else det.imgsz, **{k: round(v, 4) for k, v in m.items()},
                    "seconds": round(time.perf_counter() - t, 1)}
             rows.append(row)
             print(json.dumps(row))

@@ -13,8 +13,23 @@ def add_model(p: argparse.ArgumentParser) -> None:
                    help="model name (e.g. 'shelf') or path to a .pt/.onnx file (default: the shipped shelf model)")
 
 
+def imgsz_arg(text: str) -> int | str:
+    """``--imgsz``: a positive integer or ``auto`` (a first pass picks the size from the products' size)."""
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer number of pixels or 'auto', got {text!r}") from None
+    if value < 32:
+        raise argparse.ArgumentTypeError(f"expected at least 32 pixels, got {value}")
+    return value
+
+
 def add_inference(p: argparse.ArgumentParser, conf: float = 0.25, iou: float = 0.6, max_det: int = 1000) -> None:
-    p.add_argument("--imgsz", type=int, default=None, help="working resolution, longest side in pixels")
+    p.add_argument("--imgsz", type=imgsz_arg, default=None,
+                   help="working resolution, longest side in pixels, or 'auto' (chosen per photo from a first "
+                        "pass so products come out at the size the model was trained on; default: the model's)")
     p.add_argument("--conf", type=float, default=conf, help=f"score threshold (default {conf})")
     p.add_argument("--iou", type=float, default=iou, help=f"NMS IoU threshold (default {iou})")
     p.add_argument("--max-det", type=int, default=max_det, help=f"most boxes kept per image (default {max_det})")

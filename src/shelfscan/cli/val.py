@@ -6,6 +6,7 @@ import json
 import math
 import sys
 
+from shelfscan.cli.common import imgsz_arg
 from shelfscan.errors import InputError
 
 
@@ -30,7 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--pred", help="predictions CSV (as written by shelfscan.data.write_predictions_csv)")
     src.add_argument("--model", help="run this model over the dataset's images instead: a shipped name "
                                      "(shelf, apparel) or a .pt/.onnx path")
-    p.add_argument("--imgsz", type=int, default=None, help="with --model: working resolution (default: the model's)")
+    p.add_argument("--imgsz", type=imgsz_arg, default=None,
+                   help="with --model: working resolution or 'auto' (default: the model's)")
     p.add_argument("--conf", type=float, default=0.01, help="with --model: score threshold (default 0.01)")
     p.add_argument("--max-det", type=int, default=300,
                    help="most detections per image, by score (default 300, the SKU-110K protocol); "

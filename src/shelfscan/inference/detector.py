@@ -17,6 +17,11 @@ from shelfscan.models.detector import ShelfDetector
 from shelfscan.models.predict import postprocess
 
 
+AUTO_PROBE = 640          # longest side of the first pass of imgsz="auto"
+AUTO_RANGE = (320, 2048)  # sizes it may choose
+AUTO_MIN_BOXES = 8
+
+
 def shipped_onnx(model: str | None, device: str, required: bool = False) -> Path | None:
     """The ONNX twin of a shipped model (``weights/<name>.onnx``) when it can run here, else None."""
     from shelfscan.models.checkpoint import DEFAULT_MODEL, SHIPPED_MODELS, WEIGHTS_DIR
@@ -58,6 +63,12 @@ class Detector:
         model: shipped model name (``"shelf"``), path to a checkpoint or to an exported ``.onnx`` file (run with
             ONNX Runtime), a :class:`ShelfDetector` (or an ``OnnxDetectorModel``), or None (default).
         imgsz: working resolution: the photo is scaled so its longest side is ``imgsz`` (default: the model's).
+            ``"auto"``: a first pass at ``AUTO_PROBE`` px measures the median product side, and the photo is run
+            at the size that makes it ``auto_side`` px (the product size the model was trained on), clamped to
+            ``AUTO_RANGE``; close-ups then shrink and far shots grow. Falls back to the model's size when the
+            first pass finds fewer than ``AUTO_MIN_BOXES`` products.
+        auto_side: product side in pixels, as the first pass measures it, that ``imgsz="auto"`` aims for
+            (default 44: tuned on the shelf model, between grocery-shelves close-ups and SKU-110K photos).
         conf: score threshold. iou: NMS IoU threshold. max_det: most boxes per photo (default 1000).
         runtime: for shipped models on the CPU, ``"auto"`` runs the shipped ONNX file with ONNX Runtime when
             onnxruntime is installed (several times faster than eager PyTorch on a CPU), else PyTorch;
@@ -70,10 +81,10 @@ class Detector:
         threads: torch intra-op threads (None leaves torch's setting).
     """
 
-    def __init__(self, model: str | Path | ShelfDetector | None = None, *, imgsz: int | None = None,
+    def __init__(self, model: str | Path | ShelfDetector | None = None, *, imgsz: int | str | None = None,
                  conf: float = 0.25, iou: float = 0.6, max_det: int = 1000, tile: int | None = None,
                  hard_score_rate: float | None = None, merger: str = "nms", device: str = "cpu",
-                 threads: int | None = None, runtime: str = "auto") -> None:
+                 threads: int | None = None, runtime: str = "auto", auto_side: float = 44.0) -> None:
         expect(0.0 <= conf <= 1.0, "conf", "a number in [0, 1]", conf)
         expect(0.0 < iou <= 1.0, "iou", "a number in (0, 1]", iou)
         expect(isinstance(max_det, int) and max_det > 0, "max_det", "a positive integer", max_det)
@@ -90,8 +101,13 @@ class Detector:
         self.model = load_detector(model, device) if model is None or isinstance(model, (str, Path)) else model
         self.model.eval()
         cfg = self.model.config
-        self.imgsz = imgsz or cfg.imgsz
-        expect(self.imgsz >= 32, "imgsz", "an integer ≥ 32", self.imgsz)
+        self.auto = imgsz == "auto"
+        self.imgsz = cfg.imgsz if self.auto or imgsz is None else imgsz
+        expect(isinstance(self.imgsz, (int, np.integer)) and self.imgsz >= 32, "imgsz", "an integer ≥ 32 or 'auto'",
+               imgsz)
+        expect(auto_side > 0, "auto_side", "a positive number of pixels", auto_side)
+        self.auto_side = float(auto_side)
+        self.last_imgsz = self.imgsz
         self.conf, self.iou, self.max_det, self.tile, self.merger = conf, iou, max_det, tile, merger
         self.hard_score_rate = cfg.hard_score_rate if hard_score_rate is None else hard_score_rate
         self.device = torch.device(device)
@@ -126,7 +142,9 @@ class Detector:
         ``data["iou_score"]`` (predicted IoU of each box)."""
         rgb = _to_rgb_array(image)
         h0, w0 = rgb.shape[:2]
-        scale = self.imgsz / max(h0, w0)
+        imgsz = self.choose_imgsz(rgb) if self.auto else self.imgsz
+        self.last_imgsz = imgsz
+        scale = imgsz / max(h0, w0)
         w, h = max(1, round(w0 * scale)), max(1, round(h0 * scale))
         scaled = rgb if (w, h) == (w0, h0) else cv2.resize(
             rgb, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
@@ -138,6 +156,19 @@ class Detector:
         boxes[:, 0::2] = boxes[:, 0::2].clip(0, w0)
         boxes[:, 1::2] = boxes[:, 1::2].clip(0, h0)
         return Detections(boxes, res["scores"], res["labels"], self.class_names, {"iou_score": res["iou_scores"]})
+
+    def choose_imgsz(self, rgb: np.ndarray) -> int:
+        """The working size ``imgsz="auto"`` picks for this photo (see the class docstring)."""
+        h0, w0 = rgb.shape[:2]
+        scale = AUTO_PROBE / max(h0, w0)
+        w, h = max(1, round(w0 * scale)), max(1, round(h0 * scale))
+        probe = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        b = self._run(probe)["boxes"]
+        if len(b) < AUTO_MIN_BOXES:
+            return int(self.imgsz)
+        side = float(np.median(np.sqrt((b[:, 2] - b[:, 0]).clip(1) * (b[:, 3] - b[:, 1]).clip(1))))
+        size = AUTO_PROBE * self.auto_side / side
+        return int(np.clip(round(size / 32) * 32, *AUTO_RANGE))
 
     def _run_tiled(self, image: np.ndarray) -> dict[str, np.ndarray]:
         h, w = image.shape[:2]
