@@ -37,3 +37,14 @@ def test_imgsz_must_be_a_size_or_auto():
 
     with pytest.raises(InputError, match="'auto'"):
         Detector(imgsz="big")
+
+
+def test_cli_imgsz_accepts_pixels_or_auto():
+    import argparse
+
+    from shelfscan.cli.common import imgsz_arg
+
+    assert imgsz_arg("auto") == "auto" and imgsz_arg("640") == 640
+    for bad in ("16", "big", "6.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected"):
+            imgsz_arg(bad)
