@@ -63,7 +63,7 @@ def inspect_image(path: str | Path) -> tuple[str | None, tuple[int, int] | None]
             size = _oriented_size(image)
             if fmt == "JPEG":  # 1/8-scale decode: reads all the data, skips most of the pixel work
                 image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
-            _load_strict(image)
+            load_strict(image)
     except UnidentifiedImageError:
         return "not an image", None
     except Image.DecompressionBombError as exc:
@@ -75,7 +75,7 @@ def inspect_image(path: str | Path) -> tuple[str | None, tuple[int, int] | None]
     return None, size
 
 
-def _load_strict(image: Image.Image) -> None:
+def load_strict(image: Image.Image) -> None:
     """``image.load()`` with truncated files raising, even when someone set ``LOAD_TRUNCATED_IMAGES``."""
     if not ImageFile.LOAD_TRUNCATED_IMAGES:
         image.load()
@@ -133,9 +133,9 @@ def read_image(path: str | Path) -> np.ndarray:
     """
     try:
         with Image.open(path) as image:
-            _load_strict(image)
+            load_strict(image)
             image = ImageOps.exif_transpose(image)
-            return _to_rgb(image)
+            return pil_to_rgb(image)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: expected an image file, got no such file") from exc
     except UnidentifiedImageError as exc:
@@ -145,7 +145,8 @@ def read_image(path: str | Path) -> np.ndarray:
         raise InputError(f"{path}: expected a decodable image, got {reason}") from exc
 
 
-def _to_rgb(image: Image.Image) -> np.ndarray:
+def pil_to_rgb(image: Image.Image) -> np.ndarray:
+    """A loaded PIL image of any mode -> (H, W, 3) uint8 RGB (16/32-bit grey scaled to 8 bits, alpha dropped)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grey: scale to 8 bits instead of clipping
         grey = np.asarray(image).astype(np.float64)
         top = 65535.0 if image.mode.startswith("I;16") else max(float(grey.max()), 1.0)

@@ -18,7 +18,7 @@ import time
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from shelfscan.data.images import _load_strict, _to_rgb  # the same strict decoding as files on disk
+from shelfscan.data.images import load_strict, pil_to_rgb  # the same strict decoding as files on disk
 from shelfscan.errors import ShelfscanError
 
 # Pillow plugins an upload may use (no EPS/PDF/... decoders that call external programs). MPO: phone JPEGs.
@@ -72,9 +72,9 @@ def decode_upload(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
                                       f"{width * height} pixels (decompression-bomb guard)")
         fmt = image.format
         try:
-            _load_strict(image)
+            load_strict(image)
             image = ImageOps.exif_transpose(image)
-            rgb = _to_rgb(image)
+            rgb = pil_to_rgb(image)
         except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
             reason = f"a truncated {fmt}" if "truncated" in str(exc) or isinstance(exc, EOFError) \
                 else f"an undecodable {fmt} ({exc})"
