@@ -28,6 +28,7 @@ def main() -> int:
     ap.add_argument("--conf", type=float, default=0.01)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runtime", default="auto", choices=["auto", "torch", "onnx"])
+    ap.add_argument("--tta", action="store_true", help="add the mirrored pass")
     args = ap.parse_args()
 
     from shelfscan.data import holdout_split, load_dataset, read_image
@@ -39,7 +40,7 @@ def main() -> int:
         return 0
     held = holdout_split(load_dataset(args.data), args.holdout, args.holdout_seed)[1]
     det = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=100, threads=args.threads,
-                   runtime=args.runtime)
+                   runtime=args.runtime, tta=args.tta)
     images = [(r.name, read_image(r.path)) for r in held.images]
     det.predict(images[0][1])  # warm-up
     preds, times = {}, []
@@ -50,7 +51,8 @@ def main() -> int:
     gt = {r.name: r.boxes for r in held.images}
     m = evaluate_detections(gt, preds, max_det=100, class_agnostic=False)
     runtime = type(det.model).__name__
-    print(f"{len(held)} held-out photos, model {args.model} ({runtime}), imgsz {det.imgsz}, {args.threads} threads")
+    print(f"{len(held)} held-out photos, model {args.model} ({runtime}), imgsz {det.imgsz}, {args.threads} threads"
+          f"{', with the mirrored pass' if args.tta else ''}")
     print(f"{'class':<10}{'AP50':>8}{'AP50-95':>9}{'AR100':>8}")
     for name, v in m.per_class.items():
         print(f"{name:<10}{v['ap50']:>8.3f}{v['ap50_95']:>9.3f}{v['ar']:>8.3f}")

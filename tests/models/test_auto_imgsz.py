@@ -48,3 +48,18 @@ def test_cli_imgsz_accepts_pixels_or_auto():
     for bad in ("16", "big", "6.5"):
         with pytest.raises(argparse.ArgumentTypeError, match="expected"):
             imgsz_arg(bad)
+
+
+def test_tta_finds_the_same_products_as_one_pass(detector):
+    """The mirrored pass adds candidates that NMS merges: no duplicate boxes, about the same count."""
+    from torchvision.ops import box_iou
+    import torch
+
+    image, truth = render_shelf(12, width=1024, n_products=(60, 80))
+    one = Detector(imgsz=1024, conf=0.3).predict(image)
+    two = Detector(imgsz=1024, conf=0.3, tta=True).predict(image)
+    assert abs(len(two) - len(one)) <= max(3, 0.1 * len(one))
+    iou = box_iou(torch.from_numpy(two.xyxy), torch.from_numpy(two.xyxy)).fill_diagonal_(0)
+    assert float(iou.max()) <= 0.6 + 1e-6  # the NMS threshold: flipped twins were merged
+    recall = (box_iou(torch.from_numpy(truth.xyxy), torch.from_numpy(two.xyxy)).max(1).values > 0.5).float().mean()
+    assert recall > 0.9

@@ -34,6 +34,8 @@ def add_inference(p: argparse.ArgumentParser, conf: float = 0.25, iou: float = 0
     p.add_argument("--iou", type=float, default=iou, help=f"NMS IoU threshold (default {iou})")
     p.add_argument("--max-det", type=int, default=max_det, help=f"most boxes kept per image (default {max_det})")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:0 (default cpu)")
+    p.add_argument("--tta", action="store_true",
+                   help="also run the mirrored photo and merge both (twice the time, a little more accurate)")
 
 
 def add_merging(p: argparse.ArgumentParser) -> None:

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     items, problems = collect_sources(args.sources)
     detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
-                        merger=args.merger, hard_score_rate=args.hard_score_rate, device=args.device,
+                        tta=args.tta, merger=args.merger, hard_score_rate=args.hard_score_rate, device=args.device,
                         threads=args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

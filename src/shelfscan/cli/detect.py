@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     items, problems = collect_sources(args.sources)
     detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
-                        tile=args.tile, hard_score_rate=args.hard_score_rate, merger=args.merger,
+                        tta=args.tta, tile=args.tile, hard_score_rate=args.hard_score_rate, merger=args.merger,
                         device=args.device, threads=args.threads, runtime=args.runtime)
     save_dir = Path(args.save_images) if args.save_images else None
     if save_dir:

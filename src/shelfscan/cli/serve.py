@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{name}: expected a positive number, got {value!r}")
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
     detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
-                        device=args.device, threads=args.threads)
+                        tta=args.tta, device=args.device, threads=args.threads)
     from shelfscan.models.checkpoint import DEFAULT_MODEL, SHIPPED_MODELS, WEIGHTS_DIR
 
     if args.also is None:  # every other shipped model whose weights are installed
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                                  f"got {item!r}")
             extra[name] = path or name
     extra = {n: Detector(spec, imgsz=None, conf=args.conf, iou=args.iou, max_det=args.max_det,
-                         device=args.device, threads=args.threads) for n, spec in extra.items()}
+                         tta=args.tta, device=args.device, threads=args.threads) for n, spec in extra.items()}
     cors = True if args.cors == ["*"] else (args.cors or False)
     app = create_app(detector, api_key=api_key, max_bytes=int(args.max_mb * 2**20), timeout_s=args.timeout,
                      cors=cors, max_pixels=int(args.max_megapixels * 2**20),

@@ -34,6 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--imgsz", type=imgsz_arg, default=None,
                    help="with --model: working resolution or 'auto' (default: the model's)")
     p.add_argument("--conf", type=float, default=0.01, help="with --model: score threshold (default 0.01)")
+    p.add_argument("--tta", action="store_true", help="with --model: add the mirrored pass")
     p.add_argument("--max-det", type=int, default=300,
                    help="most detections per image, by score (default 300, the SKU-110K protocol); "
                         "the recall is reported as ar<max-det>, e.g. ar300")
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         from shelfscan.engine.evaluate import predict_dataset
         from shelfscan.inference import Detector
 
-        detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=args.max_det)
+        detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=args.max_det, tta=args.tta)
         predictions = predict_dataset(detector, dataset, progress=not args.json)
     else:
         predictions = read_predictions_csv(args.pred)
