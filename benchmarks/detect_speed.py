@@ -11,13 +11,15 @@ import statistics
 import time
 from pathlib import Path
 
+from shelfscan.cli.common import imgsz_arg
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sku110k-sample" / "images"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
-    ap.add_argument("--imgsz", type=int, default=None)
+    ap.add_argument("--imgsz", type=imgsz_arg, default=None, help="pixels or auto")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--merger", default="nms", choices=["nms", "em"])
@@ -41,7 +43,7 @@ def main() -> None:
         t = time.perf_counter()
         n = len(det.predict(image))
         times.append(time.perf_counter() - t)
-    print(f"photo {source} {image.shape[1]}x{image.shape[0]}, imgsz {det.imgsz}, threads {args.threads}, "
+    print(f"photo {source} {image.shape[1]}x{image.shape[0]}, imgsz {f'auto (chose {det.last_imgsz})' if det.auto else det.imgsz}, threads {args.threads}, "
           f"merger {args.merger}: median {statistics.median(times):.3f} s, min {min(times):.3f} s "
           f"over {args.runs} runs, {n} boxes")
 
