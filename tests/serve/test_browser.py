@@ -30,7 +30,7 @@ def screenshot(page, name: str) -> None:
     out = os.environ.get("SHELFSCAN_SCREENSHOTS")
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(out) / name))
+        page.screenshot(path=str(Path(out) / name), type="jpeg", quality=80)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,10 @@ def server():
         detector = Detector("shelf", runtime="onnx", threads=1)
     except Exception as exc:  # no shipped ONNX model in this install
         pytest.skip(f"shipped ONNX model unavailable: {exc}")
-    app = create_app(detector, live_models=live_models_default())
+    from shelfscan.models.checkpoint import SHIPPED_MODELS, WEIGHTS_DIR
+
+    extra = {"apparel": "apparel"} if (WEIGHTS_DIR / SHIPPED_MODELS["apparel"]).is_file() else {}
+    app = create_app(detector, live_models=live_models_default(), model_name="shelf", extra_models=extra)
     with serve_in_thread(app) as url:
         yield url
 
@@ -122,7 +125,29 @@ def test_upload_page_shows_counts_for_a_shelf_photo(server, browser, shelf_photo
     assert sum(counts) == n_products and counts == sorted(counts, reverse=True)
     assert page.locator("#annotated").evaluate("img => img.naturalWidth") > 0
     assert not errors
-    screenshot(page, "upload.png")
+    screenshot(page, "upload.jpg")
+    page.close()
+
+
+def test_upload_page_offers_the_apparel_model(server, browser):
+    photos = sorted((SHARED / "apparel" / "images").glob("*.jpg"))
+    if not photos:
+        pytest.skip("apparel photos not found (../shared/data/apparel)")
+    import httpx
+
+    if "apparel" not in httpx.get(f"{server}/healthz", timeout=10).json()["models"]:
+        pytest.skip("the apparel model is not installed")
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server + "/")
+    sync_api.expect(page.locator("#model-label")).to_be_visible()
+    page.select_option("#model", "apparel")
+    page.set_input_files("#file", str(photos[0]))
+    sync_api.expect(page.locator("#total")).to_contain_text("items", timeout=120_000)
+    names = {"sunglass", "hat", "jacket", "shirt", "pants", "shorts", "skirt", "dress", "bag", "shoe"}
+    rows = page.locator("#groups tr")
+    labels = [rows.nth(i).locator("td").first.text_content() for i in range(rows.count())]
+    assert labels and set(labels) <= names, labels
+    screenshot(page, "upload-apparel.jpg")
     page.close()
 
 
@@ -142,7 +167,7 @@ def test_live_page_draws_boxes_and_reports_fps(server, browser):
     overlay = page.locator("#overlay").screenshot()
     pixels = cv2.imdecode(np.frombuffer(overlay, np.uint8), cv2.IMREAD_COLOR)
     assert pixels is not None and pixels.std() > 0  # boxes were drawn over the video
-    screenshot(page, "live.png")
+    screenshot(page, "live.jpg")
     page.close()
 
 

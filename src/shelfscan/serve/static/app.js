@@ -59,6 +59,7 @@ function cell(row, content) {
 
 async function showCount(body, photo) {
   $("total").textContent = `${body.total} products, ${body.groups.length} types`;
+  $("types-title").textContent = "Product types";
   $("summary").textContent = typeof body.silhouette === "number"
     ? `grouping silhouette ${body.silhouette.toFixed(3)} (higher: types more distinct)` : "";
   const tbody = $("groups");
@@ -81,6 +82,7 @@ function showDetect(body, tagged) {
   // a tagging model (several classes): one row per class with its count; else only the total
   $("total").textContent = `${body.count} ${tagged ? "items" : "products"}`;
   $("summary").textContent = tagged ? "boxes per category" : "grouping into types is not available on this server";
+  $("types-title").textContent = tagged ? "Categories" : "Product types";
   const tbody = $("groups");
   tbody.replaceChildren();
   const counts = Object.entries(body.counts || {}).sort((a, b) => b[1] - a[1]);
