@@ -111,6 +111,9 @@ def train(cfg: TrainConfig) -> Path:
         if cfg.val_max_images:
             val_ds.images = val_ds.images[: cfg.val_max_images]
 
+    # multi-class models are validated per class (COCO mAP) when the validation classes are the model's;
+    # otherwise (e.g. SKU names that differ between splits) class-agnostically, as the SKU-110K protocol
+    agnostic_val = len(class_names) == 1 or val_ds is None or not set(val_ds.class_names) <= set(class_names)
     run_dir = Path(cfg.project) / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
     model_cfg = DetectorConfig(class_names=list(class_names), width=cfg.width, imgsz=cfg.imgsz,
@@ -205,8 +208,7 @@ def train(cfg: TrainConfig) -> Path:
 
                 ema.module.eval()
                 det = Detector(ema.module, imgsz=cfg.imgsz, conf=0.05, max_det=cfg.max_det_val, device=str(device))
-                scores = evaluate_detector(det, val_ds, max_det=cfg.max_det_val,
-                                           class_agnostic=len(class_names) == 1)
+                scores = evaluate_detector(det, val_ds, max_det=cfg.max_det_val, class_agnostic=agnostic_val)
                 record.update({f"val_{k}": v for k, v in scores.items()})
             history.append(record)
             score = record.get("val_ap50_95", -record["train_loss"])
