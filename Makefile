@@ -1,6 +1,6 @@
 # make test  — create .venv if needed, install shelfscan with every extra, run the test suite
 # make demo  — install, render a synthetic shelf, detect and count its products
-# make web   — vendor onnxruntime-web (npm, pinned in web/package-lock.json) for the live camera page
+# make web   — vendor onnxruntime-web and swagger-ui-dist (npm, pinned in web/package-lock.json) for the web pages
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@if command -v npm >/dev/null; then $(MAKE) web; else echo "npm not found: the live camera page stays off (make web)"; fi
 	touch $(STAMP)
 
-VENDOR := src/shelfscan/serve/static/vendor/ort/VENDOR.json
+VENDOR := src/shelfscan/serve/static/vendor/swagger/VENDOR.json
 
 web: $(VENDOR)
 

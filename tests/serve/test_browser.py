@@ -193,3 +193,19 @@ def test_live_page_works_offline_after_first_visit(server, browser):
     # and the network really is gone for this page
     assert page.evaluate("fetch('/healthz').then(() => 'online', () => 'offline')") == "offline"
     context.close()
+
+
+def test_docs_page_renders_without_a_cdn(server, browser):
+    from shelfscan.serve import web
+
+    if not web.SWAGGER_DIR.joinpath("swagger-ui-bundle.js").is_file():
+        pytest.skip("swagger-ui-dist not vendored (make web)")
+    context = browser.new_context()
+    page = context.new_page()
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
+    page.goto(server + "/docs")
+    sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("shelfscan", timeout=30_000)
+    sync_api.expect(page.get_by_text("/v1/count", exact=True).first).to_be_visible()
+    assert not [u for u in outside if not u.startswith("data:")], outside
+    context.close()

@@ -100,3 +100,16 @@ def test_bad_live_model_is_refused_at_start(tiny_onnx, tmp_path):
         create_app(Detector(net), live_models={"x": tmp_path / "none.onnx"})
     with pytest.raises(InputError, match="letters, digits"):
         create_app(Detector(net), live_models={"../x": path})
+
+
+def test_docs_page_works_offline_from_vendored_files(client, monkeypatch):
+    res = client.get("/docs")
+    assert res.status_code == 200
+    if not web.SWAGGER_DIR.joinpath("swagger-ui-bundle.js").is_file():
+        assert "make web" in res.text and "/openapi.json" in res.text
+        return
+    assert "/vendor/swagger/swagger-ui-bundle.js" in res.text and "cdn" not in res.text.lower()
+    js = client.get("/vendor/swagger/swagger-ui-bundle.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert client.get("/vendor/swagger/..%2F..%2Fapp.py").status_code == 404
+    assert client.get("/openapi.json").json()["info"]["title"] == "shelfscan"

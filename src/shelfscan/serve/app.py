@@ -134,7 +134,8 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         yield
         pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="shelfscan", version=__version__, lifespan=lifespan,
+    # /docs is served from vendored files by shelfscan.serve.web (FastAPI's default loads Swagger UI from a CDN)
+    app = FastAPI(title="shelfscan", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Detect every product on a shelf photo, group them into product types, count them.")
     app.add_middleware(BodyLimit, max_bytes=max_bytes, timeout_s=timeout_s)
     if api_key is not None:

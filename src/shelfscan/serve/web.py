@@ -12,6 +12,8 @@ Routes:
     ``GET /manifest.webmanifest``   PWA manifest; icons under ``/static/``
     ``GET /vendor/ort/<file>``      onnxruntime-web, vendored by ``make web`` (404 with a hint when absent)
     ``GET /models/<name>.onnx``     the ONNX models named in the config
+    ``GET /docs``                   Swagger UI for ``/openapi.json``, from the vendored swagger-ui-dist (works
+                                    offline; without ``make web`` a page links to the raw ``/openapi.json``)
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ STATIC_FILES = {  # name -> media type of the page's own files (package data in 
 VENDOR_TYPES = {".mjs": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
                 ".json": "application/json", "": "text/plain; charset=utf-8"}
 VENDOR_DIR = Path(str(resources.files("shelfscan.serve") / "static" / "vendor" / "ort"))
+SWAGGER_DIR = Path(str(resources.files("shelfscan.serve") / "static" / "vendor" / "swagger"))
 
 
 def live_models_default() -> dict[str, Path]:
@@ -153,6 +156,32 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
                                 headers=ISOLATION_HEADERS)
         return FileResponse(path, media_type=VENDOR_TYPES.get(path.suffix, "application/octet-stream"),
                             headers=ISOLATION_HEADERS)
+
+    swagger = {p.name: p for p in SWAGGER_DIR.iterdir() if p.is_file()} if SWAGGER_DIR.is_dir() else {}
+
+    @app.get("/vendor/swagger/{name}", include_in_schema=False)
+    def swagger_file(name: str) -> Response:
+        path = swagger.get(name)
+        if path is None:
+            return JSONResponse({"error": f"/vendor/swagger/{name}: expected one of {sorted(swagger)}, got none",
+                                 "status": 404}, 404)
+        media = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}.get(path.suffix,
+                                                                                                  "application/json")
+        return FileResponse(path, media_type=media)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        if "swagger-ui-bundle.js" not in swagger:
+            return Response("<!doctype html><title>shelfscan API</title><p>The interactive API page needs "
+                            "swagger-ui-dist, which is not vendored in this install (run <code>make web</code> in "
+                            "the shelfscan source tree). The API description is at "
+                            "<a href=\"/openapi.json\">/openapi.json</a>.</p>", media_type="text/html")
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API",
+                                   swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/vendor/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/icon-192.png")
 
     @app.get("/models/{name}.onnx", include_in_schema=False)
     def model_file(name: str) -> Response:
