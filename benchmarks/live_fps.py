@@ -3,8 +3,8 @@
     python benchmarks/live_fps.py [--sizes 256 320 416] [--seconds 20] [--model shelf]
 
 Serves the app on loopback (shelfscan.serve.local), opens /live in Debian's /usr/bin/chromium with a fake camera
-playing a 640×480 crop of a shelf photo (first sku110k-sample photo when ../shared is present, else a synthetic
-shelf), lets each working size warm up for 3 frames, then counts the frames the page finishes in ``--seconds``.
+playing a 640×480 shelf picture (``shelfscan.serve.local.camera_frame``: the middle of the first sku110k-sample
+photo when ../shared is present, else a synthetic shelf), lets each working size warm up for 3 frames, then counts the frames the page finishes in ``--seconds``.
 Prints per size: FPS, mean ms per frame (capture + inference + NMS + drawing), boxes on the last frame, backend
 and WASM threads. Needs `make web` (vendored onnxruntime-web) and the playwright python package.
 """
@@ -16,26 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sku110k-sample" / "images"
-
-
-def camera_frame() -> tuple:
-    photos = sorted(SHARED.glob("*.jpg"))
-    if photos:
-        from shelfscan.data.images import read_image
-
-        img, source = read_image(photos[0]), photos[0].name
-    else:
-        from shelfscan.synth import render_shelf
-
-        img, source = render_shelf(3, width=1280)[0], "synthetic shelf (seed 3)"
-    h, w = img.shape[:2]
-    cw = int(w * 0.6)
-    ch = min(h, int(cw * 0.75))
-    y0, x0 = int((h - ch) * 0.3), int(w * 0.2)
-    return cv2.resize(img[y0:y0 + ch, x0:x0 + cw], (640, 480), interpolation=cv2.INTER_AREA), source
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def main() -> int:
@@ -49,9 +30,10 @@ def main() -> int:
 
     from shelfscan.inference import Detector
     from shelfscan.serve import create_app
-    from shelfscan.serve.local import CHROMIUM, CHROMIUM_ARGS, fake_camera_args, serve_in_thread, write_y4m
+    from shelfscan.serve.local import (CHROMIUM, CHROMIUM_ARGS, camera_frame, fake_camera_args, serve_in_thread,
+                                       write_y4m)
 
-    frame, source = camera_frame()
+    frame, source = camera_frame(SHARED)
     with tempfile.TemporaryDirectory() as tmp, serve_in_thread(create_app(Detector("shelf"))) as url:
         video = write_y4m(Path(tmp) / "camera.y4m", frame)
         print(f"camera: 640x480 crop of {source}; chromium {CHROMIUM}, headless")

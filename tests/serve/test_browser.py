@@ -48,17 +48,11 @@ def shelf_photo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def camera_video(shelf_photo, tmp_path_factory) -> Path:
-    """A 640x480 fake-camera video: the middle of the shelf photo, as a phone held up to the shelf sees it."""
-    from shelfscan.data.images import read_image
+def camera_video(tmp_path_factory) -> Path:
+    """A 640x480 fake-camera video of a shelf, as a phone held up to it sees it (``camera_frame``)."""
+    from shelfscan.serve.local import camera_frame
 
-    img = read_image(shelf_photo)
-    h, w = img.shape[:2]
-    cw = int(w * 0.6)
-    ch = min(h, int(cw * 0.75))
-    y0, x0 = int((h - ch) * 0.3), int(w * 0.2)
-    frame = cv2.resize(img[y0:y0 + ch, x0:x0 + cw], (640, 480), interpolation=cv2.INTER_AREA)
-    return write_y4m(tmp_path_factory.mktemp("cam") / "shelf.y4m", frame)
+    return write_y4m(tmp_path_factory.mktemp("cam") / "shelf.y4m", camera_frame(SHARED)[0])
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,28 @@ def write_y4m(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: int 
     return path
 
 
+def camera_frame(shared_data: str | Path | None = None) -> tuple[np.ndarray, str]:
+    """A 640x480 RGB shelf picture for a fake camera, and where it came from: the middle of the first
+    sku110k-sample photo under ``shared_data`` when there is one (about 80 products in view), else a synthetic
+    shelf of 80-90 products rendered at that size."""
+    import cv2
+
+    photos = sorted((Path(shared_data) / "sku110k-sample" / "images").glob("*.jpg")) if shared_data else []
+    if not photos:
+        from shelfscan.synth import render_shelf
+
+        return render_shelf(3, width=640, height=480, n_products=(80, 90))[0], "synthetic shelf (seed 3)"
+    from shelfscan.data.images import read_image
+
+    img = read_image(photos[0])
+    h, w = img.shape[:2]
+    cw = int(w * 0.6)
+    ch = min(h, int(cw * 0.75))
+    y0, x0 = int((h - ch) * 0.3), int(w * 0.2)
+    frame = cv2.resize(img[y0:y0 + ch, x0:x0 + cw], (640, 480), interpolation=cv2.INTER_AREA)
+    return frame, photos[0].name
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
