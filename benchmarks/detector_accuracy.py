@@ -25,6 +25,7 @@ def main() -> None:
     ap.add_argument("--imgsz", type=imgsz_arg, default=None, help="pixels or auto (default: the model's)")
     ap.add_argument("--conf", type=float, default=0.05)
     ap.add_argument("--tile", type=int, default=None)
+    ap.add_argument("--tta", action="store_true", help="add the mirrored pass")
     ap.add_argument("--merger", nargs="+", default=["nms"], choices=["nms", "em"])
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     ap.add_argument("--threads", type=int, default=2)
@@ -45,7 +46,7 @@ def main() -> None:
         ds = load_dataset(path, split)
         for merger in args.merger:
             det = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=300, merger=merger,
-                           tile=args.tile, threads=args.threads)
+                           tile=args.tile, threads=args.threads, tta=args.tta)
             t = time.perf_counter()
             m = evaluate_detector(det, ds, max_det=300)
             row = {"set": set_name, "merger": merger, "imgsz": "auto" if det.auto else det.imgsz, **{k: round(v, 4) for k, v in m.items()},

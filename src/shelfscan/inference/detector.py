@@ -68,7 +68,7 @@ class Detector:
             ``AUTO_RANGE``; close-ups then shrink and far shots grow. Falls back to the model's size when the
             first pass finds fewer than ``AUTO_MIN_BOXES`` products.
         auto_side: product side in pixels, as the first pass measures it, that ``imgsz="auto"`` aims for
-            (default 44: tuned on the shelf model, between grocery-shelves close-ups and SKU-110K photos).
+            (default 40: tuned on the shelf model, between grocery-shelves close-ups and SKU-110K photos).
         conf: score threshold. iou: NMS IoU threshold. max_det: most boxes per photo (default 1000).
         runtime: for shipped models on the CPU, ``"auto"`` runs the shipped ONNX file with ONNX Runtime when
             onnxruntime is installed (several times faster than eager PyTorch on a CPU), else PyTorch;
@@ -86,7 +86,7 @@ class Detector:
     def __init__(self, model: str | Path | ShelfDetector | None = None, *, imgsz: int | str | None = None,
                  conf: float = 0.25, iou: float = 0.6, max_det: int = 1000, tile: int | None = None,
                  hard_score_rate: float | None = None, merger: str = "nms", device: str = "cpu",
-                 threads: int | None = None, runtime: str = "auto", auto_side: float = 44.0,
+                 threads: int | None = None, runtime: str = "auto", auto_side: float = 40.0,
                  tta: bool = False) -> None:
         expect(0.0 <= conf <= 1.0, "conf", "a number in [0, 1]", conf)
         expect(0.0 < iou <= 1.0, "iou", "a number in (0, 1]", iou)
