@@ -169,7 +169,7 @@ def test_live_page_works_offline_after_first_visit(server, browser):
     live_ready(server)
     context = browser.new_context(viewport={"width": 800, "height": 700})
     page = context.new_page()
-    page.goto(server + "/live?size=256")
+    page.goto(server + "/live?size=320")
     wait_live(page, frames=2)
     # the service worker has taken control and cached every file it needs
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
