@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,12 +25,6 @@ from collections import Counter
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sku110k-sample" / "images"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def photo_bytes(path: str | None) -> tuple[bytes, str]:
@@ -108,6 +101,8 @@ def main() -> None:
     import httpx
 
     data, source = photo_bytes(args.image)
+    from shelfscan.serve.local import free_port
+
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:

@@ -154,10 +154,8 @@ class Detector:
         h0, w0 = rgb.shape[:2]
         imgsz = self.choose_imgsz(rgb) if self.auto else self.imgsz
         self.last_imgsz = imgsz
-        scale = imgsz / max(h0, w0)
-        w, h = max(1, round(w0 * scale)), max(1, round(h0 * scale))
-        scaled = rgb if (w, h) == (w0, h0) else cv2.resize(
-            rgb, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        scaled, scale = _scale_longest(rgb, imgsz)
+        h, w = scaled.shape[:2]
         if self.tile is None or (w <= self.tile and h <= self.tile):
             res = self._run(scaled)
         else:
@@ -169,11 +167,7 @@ class Detector:
 
     def choose_imgsz(self, rgb: np.ndarray) -> int:
         """The working size ``imgsz="auto"`` picks for this photo (see the class docstring)."""
-        h0, w0 = rgb.shape[:2]
-        scale = AUTO_PROBE / max(h0, w0)
-        w, h = max(1, round(w0 * scale)), max(1, round(h0 * scale))
-        probe = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        b = self._run(probe)["boxes"]
+        b = self._run(_scale_longest(rgb, AUTO_PROBE)[0])["boxes"]
         if len(b) < AUTO_MIN_BOXES:
             return int(self.imgsz)
         side = float(np.median(np.sqrt((b[:, 2] - b[:, 0]).clip(1) * (b[:, 3] - b[:, 1]).clip(1))))
@@ -201,6 +195,16 @@ class Detector:
         res = {k: v[~drop] for k, v in res.items()}
         order = np.argsort(-res["scores"], kind="stable")[: self.max_det]
         return {k: v[order] for k, v in res.items()}
+
+
+def _scale_longest(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """Resize (H, W, 3) so its longest side is ``size`` (area filter when shrinking); returns it and the scale."""
+    h0, w0 = rgb.shape[:2]
+    scale = size / max(h0, w0)
+    w, h = max(1, round(w0 * scale)), max(1, round(h0 * scale))
+    if (w, h) == (w0, h0):
+        return rgb, scale
+    return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR), scale
 
 
 def _contained_fragments(boxes: np.ndarray, labels: np.ndarray, seam: np.ndarray, thr: float) -> np.ndarray:

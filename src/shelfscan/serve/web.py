@@ -68,8 +68,9 @@ def _model_info(name: str, path: Path) -> dict:
     except ImportError:  # the serve extra without the onnx extra: onnxruntime reads the metadata too
         import onnxruntime
 
-        meta = dict(onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-                    .get_modelmeta().custom_metadata_map)
+        from shelfscan.export.runtime import onnx_metadata
+
+        meta = onnx_metadata(onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]))
     else:
         meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
     classes = json.loads(meta["class_names"]) if "class_names" in meta else ["object"]
@@ -85,6 +86,7 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
             the page's default. Names must be simple words (they become URLs).
     """
     from shelfscan.errors import InputError
+    from shelfscan.serve.app import _error  # the API's JSON error body, {"error", "status"}
 
     models = dict(live_models_default() if live_models is None else live_models)
     for name, path in models.items():
@@ -135,7 +137,7 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
     def icon(name: str) -> Response:
         file = f"{name}.png"
         if file not in pages:
-            return JSONResponse({"error": f"expected an icon name, got {file!r}", "status": 404}, 404)
+            return _error(404, f"expected an icon name, got {file!r}")
         return static_response(file)
 
     @app.get("/manifest.webmanifest", include_in_schema=False)
@@ -152,8 +154,7 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
         path = vendor.get(name)
         if path is None:
             hint = config["hint"] or f"expected one of {sorted(vendor)}"
-            return JSONResponse({"error": f"/vendor/ort/{name}: not found; {hint}", "status": 404}, 404,
-                                headers=ISOLATION_HEADERS)
+            return _error(404, f"/vendor/ort/{name}: not found; {hint}", ISOLATION_HEADERS)
         return FileResponse(path, media_type=VENDOR_TYPES.get(path.suffix, "application/octet-stream"),
                             headers=ISOLATION_HEADERS)
 
@@ -163,8 +164,7 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
     def swagger_file(name: str) -> Response:
         path = swagger.get(name)
         if path is None:
-            return JSONResponse({"error": f"/vendor/swagger/{name}: expected one of {sorted(swagger)}, got none",
-                                 "status": 404}, 404)
+            return _error(404, f"/vendor/swagger/{name}: expected one of {sorted(swagger)}, got none")
         media = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}.get(path.suffix,
                                                                                                   "application/json")
         return FileResponse(path, media_type=media)
@@ -186,6 +186,6 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
     @app.get("/models/{name}.onnx", include_in_schema=False)
     def model_file(name: str) -> Response:
         if name not in models:
-            return JSONResponse({"error": f"/models/{name}.onnx: expected one of {sorted(models)}, got none",
-                                 "status": 404}, 404, headers=ISOLATION_HEADERS)
+            return _error(404, f"/models/{name}.onnx: expected one of {sorted(models)}, got none",
+                          ISOLATION_HEADERS)
         return FileResponse(models[name], media_type="application/octet-stream", headers=ISOLATION_HEADERS)
