@@ -88,3 +88,15 @@ def test_also_offers_a_second_model_picked_per_request(model_path, tagger_path, 
 
 def test_also_rejects_unknown_names(model_path, captured):
     assert main(["serve", "--model", str(model_path), "--also", "no-such-model"]) == 2
+
+
+def test_shipped_default_model_is_named_and_offers_the_others(captured, monkeypatch):
+    from shelfscan.models.checkpoint import SHIPPED_MODELS, WEIGHTS_DIR
+
+    if not all((WEIGHTS_DIR / f).is_file() for f in SHIPPED_MODELS.values()):
+        pytest.skip("shipped weights not installed")
+    monkeypatch.delenv("SHELFSCAN_API_KEY", raising=False)
+    assert main(["serve"]) == 0
+    health = TestClient(captured[0][0]).get("/healthz").json()
+    assert health["default_model"] == "shelf"
+    assert set(health["models"]) == set(SHIPPED_MODELS)

@@ -62,10 +62,11 @@ def run(args: argparse.Namespace) -> int:
                         tta=args.tta, device=args.device, threads=args.threads)
     from shelfscan.models.checkpoint import DEFAULT_MODEL, SHIPPED_MODELS, WEIGHTS_DIR
 
-    if args.also is None:  # every other shipped model whose weights are installed
-        main_name = DEFAULT_MODEL if args.model is None else args.model
-        extra = {} if args.model is not None and args.model not in SHIPPED_MODELS else {
-            n: n for n, f in SHIPPED_MODELS.items() if n != main_name and (WEIGHTS_DIR / f).is_file()}
+    main_name = DEFAULT_MODEL if args.model is None else args.model
+    shipped = main_name in SHIPPED_MODELS
+    if args.also is None:  # with a shipped --model, every other shipped model whose weights are installed
+        extra = {n: n for n, f in SHIPPED_MODELS.items()
+                 if shipped and n != main_name and (WEIGHTS_DIR / f).is_file()}
     else:
         extra = {}
         for item in args.also:
@@ -81,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     cors = True if args.cors == ["*"] else (args.cors or False)
     app = create_app(detector, api_key=api_key, max_bytes=int(args.max_mb * 2**20), timeout_s=args.timeout,
                      cors=cors, max_pixels=int(args.max_megapixels * 2**20),
-                     workers=args.workers, group_method=args.group_method, extra_models=extra)
+                     workers=args.workers, group_method=args.group_method, extra_models=extra,
+                     model_name=main_name if shipped else None)
     if api_key is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"shelfscan serve: warning: listening on {args.host} without an API key; anyone who can reach this "
               f"port can use the API (set --api-key or ${API_KEY_ENV})", file=sys.stderr)
