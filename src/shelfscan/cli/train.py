@@ -6,8 +6,10 @@ import argparse
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a detector", description=__doc__)
-    p.add_argument("--data", help="training dataset folder/file (SKU-110K CSV, COCO, YOLO or VOC)")
-    p.add_argument("--split", default="train", help="split of --data to train on (default train)")
+    p.add_argument("--data", nargs="+", metavar="DIR",
+                   help="training dataset folder/file (SKU-110K CSV, COCO, YOLO or VOC); several are pooled, "
+                        "their classes matched by name")
+    p.add_argument("--split", default="train", help="split of each --data to train on (default train)")
     p.add_argument("--val", help="validation dataset (AP measured after every epoch; best.pt chosen by AP@[.5:.95])")
     p.add_argument("--val-split", default="val", help="split of --val (default val)")
     p.add_argument("--holdout", type=float, default=0.0,

@@ -23,7 +23,7 @@ from shelfscan.models.detector import DetectorConfig, ShelfDetector
 class TrainConfig:
     """Everything a training run needs; written to ``<run>/config.json``."""
 
-    data: str | None = None
+    data: str | list[str] | None = None
     val: str | None = None
     train_split: str | None = "train"
     val_split: str | None = "val"
@@ -89,11 +89,18 @@ def train(cfg: TrainConfig) -> Path:
     torch.manual_seed(cfg.seed)
     expect(cfg.data is not None or cfg.synthetic > 0, "train --data/--synthetic", "a dataset or --synthetic N > 0",
            "neither")
-    train_ds = _load_split(cfg.data, cfg.train_split) if cfg.data else None
+    train_ds = None
+    if cfg.data:
+        from shelfscan.data.combine import concat_datasets
+
+        # several --data folders are pooled; classes are matched by name
+        paths = [cfg.data] if isinstance(cfg.data, str) else list(cfg.data)
+        train_ds = concat_datasets([_load_split(path, cfg.train_split) for path in paths])
     held_ds = None
     if cfg.holdout:
         if train_ds is None:
             raise InputError(f"--holdout {cfg.holdout}: expected --data to split, got only --synthetic")
+        # with several --data folders the pooled images are split (by name, as for one folder)
         from shelfscan.data.split import holdout_split
 
         train_ds, held_ds = holdout_split(train_ds, cfg.holdout, cfg.holdout_seed)
