@@ -1,7 +1,7 @@
 """Product-type grouping and per-type counts on synthetic shelves with known SKUs (``shelfscan.synth``).
 
     python benchmarks/count_synthetic.py [--images 24] [--seed 1000] [--width 1024] [--method auto]
-                                         [--model shelf|PATH] [--conf 0.25] [--threads 2]
+                                         [--model shelf|PATH] [--conf 0.25] [--imgsz N|auto] [--threads 2]
     python benchmarks/count_synthetic.py --speed [--threads 2]   # whole count of 1600-px photos, seconds
 
 For each shelf ``render_shelf(seed + i, width)``:
@@ -24,6 +24,8 @@ import collections
 import time
 
 import numpy as np
+
+from shelfscan.cli.common import imgsz_arg
 
 
 def match_boxes(pred: np.ndarray, true: np.ndarray, iou_min: float = 0.5) -> np.ndarray:
@@ -93,7 +95,7 @@ def speed(args: argparse.Namespace) -> None:
         items = [(f"synthetic {s}", render_shelf(s, width=1600, height=1200, n_products=(130, 170))[0])
                  for s in range(5)]
     embedder = CropEmbedder(input_size=args.input_size, flip=not args.no_flip, threads=args.threads)
-    detector = Detector(None if args.model in (None, "shelf") else args.model, threads=args.threads,
+    detector = Detector(None if args.model in (None, "shelf") else args.model, threads=args.threads, imgsz=args.imgsz,
                         **({} if args.conf is None else {"conf": args.conf}))
     count(items[0][1], detector=detector, embedder=embedder)  # warm-up
     for name, image in items:
@@ -120,6 +122,8 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="detector for the end-to-end run: 'shelf' or a path "
                     "(default: none, true boxes only)")
     ap.add_argument("--conf", type=float, default=None, help="detector score threshold (default: the detector's)")
+    ap.add_argument("--imgsz", type=imgsz_arg, default=None, help="detector size: pixels or auto (default: the "
+                    "model's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--speed", action="store_true",
                     help="only time the whole count (detect + embed + group) of 1600-px photos and exit")
@@ -141,8 +145,9 @@ def main() -> None:
         from shelfscan.inference import Detector
 
         model = None if args.model == "shelf" else args.model
-        detector = Detector(model, threads=args.threads, **({} if args.conf is None else {"conf": args.conf}))
-    print(f"embedder {embedder}, method {args.method}, detector {args.model or '-'}")
+        detector = Detector(model, threads=args.threads, imgsz=args.imgsz,
+                            **({} if args.conf is None else {"conf": args.conf}))
+    print(f"embedder {embedder}, method {args.method}, detector {args.model or '-'} (imgsz {args.imgsz or 'model'})")
     runs = {"true boxes": collections.defaultdict(list)}
     if detector is not None:
         runs["end to end"] = collections.defaultdict(list)
