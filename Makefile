@@ -33,8 +33,10 @@ DEMO := out/demo
 demo: $(STAMP)
 	$(VENV)/bin/shelfscan synth --out $(DEMO)/shelf --images 1 --seed 7 --split test --imgsz 1280
 	$(VENV)/bin/shelfscan detect $(DEMO)/shelf/images --out $(DEMO)/predictions.csv --save-images $(DEMO)/annotated
-	@echo "annotated image: $(DEMO)/annotated/  predictions: $(DEMO)/predictions.csv"
+	$(VENV)/bin/shelfscan count $(DEMO)/shelf/images --out $(DEMO)/counts
+	@echo "annotated image: $(DEMO)/annotated/  predictions: $(DEMO)/predictions.csv  counts per type: $(DEMO)/counts/"
 	@echo "on your own photo: $(VENV)/bin/shelfscan detect YOUR_PHOTO.jpg --out preds.csv --save-images annotated/"
+	@echo "              and: $(VENV)/bin/shelfscan count YOUR_PHOTO.jpg --out counts/"
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache web/node_modules src/shelfscan/serve/static/vendor

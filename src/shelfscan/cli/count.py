@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from shelfscan.cli.common import add_inference, add_merging, add_model
+from shelfscan.counting.api import COUNT_CONF
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model(p)
     p.add_argument("--method", default="auto", choices=("auto", "agglomerative", "hdbscan", "kmeans"),
                    help="clustering of product crops (default auto: agglomerative on blended cosine distances)")
-    add_inference(p, conf=0.5)
+    add_inference(p, conf=COUNT_CONF)
     add_merging(p)
     p.set_defaults(func=run)
 
