@@ -1,7 +1,7 @@
 """Product-type grouping and per-type counts on synthetic shelves with known SKUs (``shelfscan.synth``).
 
     python benchmarks/count_synthetic.py [--images 24] [--seed 1000] [--width 1024] [--method auto]
-                                         [--model shelf|PATH] [--conf 0.25] [--imgsz N|auto] [--threads 2]
+                                         [--model shelf|PATH] [--conf 0.25] [--imgsz N|auto] [--tta] [--threads 2]
     python benchmarks/count_synthetic.py --speed [--threads 2]   # whole count of 1600-px photos, seconds
 
 For each shelf ``render_shelf(seed + i, width)``:
@@ -122,6 +122,7 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="detector for the end-to-end run: 'shelf' or a path "
                     "(default: none, true boxes only)")
     ap.add_argument("--conf", type=float, default=None, help="detector score threshold (default: the detector's)")
+    ap.add_argument("--tta", action="store_true", help="detector: add the mirrored pass")
     ap.add_argument("--imgsz", type=imgsz_arg, default=None, help="detector size: pixels or auto (default: the "
                     "model's)")
     ap.add_argument("--threads", type=int, default=2)
@@ -145,7 +146,7 @@ def main() -> None:
         from shelfscan.inference import Detector
 
         model = None if args.model == "shelf" else args.model
-        detector = Detector(model, threads=args.threads, imgsz=args.imgsz,
+        detector = Detector(model, threads=args.threads, imgsz=args.imgsz, tta=args.tta,
                             **({} if args.conf is None else {"conf": args.conf}))
     print(f"embedder {embedder}, method {args.method}, detector {args.model or '-'} (imgsz {args.imgsz or 'model'})")
     runs = {"true boxes": collections.defaultdict(list)}
