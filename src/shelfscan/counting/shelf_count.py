@@ -181,7 +181,7 @@ def make_groups(detections: Detections, labels: np.ndarray, embeddings: np.ndarr
 
 def group_products(image: Any, detections: Detections, *, method: str = "auto", embedder=None,
                    name: str | None = None, k: int | None = None, distance_threshold: float | None = None,
-                   keep_pixels: bool = True) -> ShelfCount:
+                   keep_pixels: bool = True, absorb_edges: bool = True) -> ShelfCount:
     """Group the products detected on one photo into types and count each type.
 
     Args:
@@ -193,6 +193,9 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
         k: number of types, when known; None finds it.
         distance_threshold: agglomerative cut (default 1.0; larger merges more).
         keep_pixels: keep the photo on the result so :meth:`ShelfCount.save` can draw pictures.
+        absorb_edges: with agglomerative clustering and k not given, a type of one or two boxes that all touch
+            the photo's border (packs cut off by the edge) joins the type it resembles most when that is within
+            1.5× the cut (:func:`~shelfscan.counting.fragments.absorb_edge_fragments`).
 
     Returns:
         :class:`ShelfCount` whose detections carry ``cluster_id`` and ``embedding``.
@@ -218,10 +221,22 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
     embeddings = embedder.embed_boxes(pixels, detections.xyxy)
     result = cluster_embeddings(embeddings, method=method, k=k if len(detections) else None,
                                 distance_threshold=distance_threshold)
+    labels, silhouette = result.labels, result.silhouette
+    if absorb_edges and k is None and result.method == "agglomerative" and len(detections) > 2:
+        from shelfscan.cluster.distances import check_features, combined_distance
+        from shelfscan.cluster.methods import silhouette as silhouette_score
+        from shelfscan.counting.fragments import absorb_edge_fragments, touches_border
+
+        border = touches_border(detections.xyxy, pixels.shape[1], pixels.shape[0])
+        if border.any():
+            dist = combined_distance(check_features(embeddings))
+            labels = absorb_edge_fragments(labels, dist, border, result.info["distance_threshold"])
+            if labels is not result.labels:
+                silhouette = silhouette_score(dist, labels, "precomputed")
     data = dict(detections.data)
-    data["cluster_id"] = result.labels.astype(np.int64)
+    data["cluster_id"] = labels.astype(np.int64)
     data["embedding"] = embeddings.astype(np.float32)
     dets = Detections(detections.xyxy, detections.scores, detections.class_id, list(detections.class_names), data)
-    groups = make_groups(dets, result.labels, embeddings) if len(dets) else []
-    return ShelfCount(name or "image", dets, groups, result.silhouette, result.method,
+    groups = make_groups(dets, labels, embeddings) if len(dets) else []
+    return ShelfCount(name or "image", dets, groups, silhouette, result.method,
                       pixels if keep_pixels else None)
