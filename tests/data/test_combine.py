@@ -34,11 +34,14 @@ def test_classes_are_matched_by_name(tmp_path):
     assert b.images[0].boxes.class_id.tolist() == [0, 1] and b.class_names == ["shoe", "bag"]
 
 
-def test_same_image_in_two_datasets_is_refused(tmp_path):
+def test_same_file_twice_is_refused_and_same_names_are_made_unique(tmp_path):
     a = _ds(tmp_path / "a", ["object"], [("1.jpg", [[0, 0, 5, 5]], [0])])
-    b = _ds(tmp_path / "b", ["object"], [("1.jpg", [[0, 0, 5, 5]], [0])])
-    with pytest.raises(InputError, match="each image in one dataset only"):
-        concat_datasets([a, b])
+    b = _ds(tmp_path / "b", ["object"], [("1.jpg", [[1, 1, 5, 5]], [0])])
+    pooled = concat_datasets([a, b])  # two different files that share a name: both kept, names unique
+    assert [r.name for r in pooled.images] == ["1.jpg", "b/1.jpg"]
+    assert [r.path for r in pooled.images] == [tmp_path / "a" / "1.jpg", tmp_path / "b" / "1.jpg"]
+    with pytest.raises(InputError, match="each image file in one dataset only"):
+        concat_datasets([a, a])
     with pytest.raises(InputError, match="at least one dataset"):
         concat_datasets([])
 
@@ -50,14 +53,12 @@ def test_train_pools_several_data_folders(tmp_path):
     args = ["train", "--data", str(tmp_path / "one"), str(tmp_path / "two"), "--holdout", "0.4", "--epochs", "1",
             "--batch", "2", "--imgsz", "192", "--crop", "128", "--width", "16", "--frozen-stages", "5",
             "--project", str(runs), "--name", "pool"]
-    assert main(args) == 2  # both writers name their photos synth_train_<i>.jpg: refused, not trained twice
-    two = tmp_path / "two"
-    for image in (two / "images").iterdir():
-        image.rename(image.with_name(image.name.replace("synth_", "other_")))
-    csv = two / "annotations" / "annotations_train.csv"
-    csv.write_text(csv.read_text().replace("synth_", "other_"))
+    # both writers name their photos synth_train_<i>.jpg: different files, so both are kept
     assert main(args) == 0
     cfg = json.loads((runs / "pool" / "config.json").read_text())
     assert cfg["data"] == [str(tmp_path / "one"), str(tmp_path / "two")]
     history = json.loads((runs / "pool" / "metrics.json").read_text())
     assert history[-1]["val_images"] == 2  # round(0.4 * (2 + 3)) of the pooled photos held out
+    # the same folder twice would train on every photo twice
+    assert main(["train", "--data", str(tmp_path / "one"), str(tmp_path / "one"), "--synthetic", "0",
+                 "--project", str(runs), "--name", "twice"]) == 2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -14,9 +15,10 @@ def concat_datasets(datasets: list[Dataset]) -> Dataset:
     """Pool the images of ``datasets`` into one :class:`Dataset`.
 
     Classes are matched by name: the joined class list is the first dataset's names followed by names first seen
-    in later ones, and every box's ``class_id`` is rewritten to index that list. Image names stay as they are
-    (each record keeps its own ``path``); a name that occurs in two datasets is an error, because the same photo
-    listed twice would be trained on twice and could leak into a held-out split.
+    in later ones, and every box's ``class_id`` is rewritten to index that list. Each record keeps its ``path``.
+    The same image file listed twice is an error (it would be trained on twice and could leak into a held-out
+    split). Two different files with the same name (``0001.jpg`` in two datasets) both stay; the later one is
+    renamed ``<its dataset folder's name>/<name>`` (or ``<dataset number>/<name>``) so names stay unique.
 
     Args:
         datasets: one or more loaded datasets.
@@ -31,19 +33,30 @@ def concat_datasets(datasets: list[Dataset]) -> Dataset:
     names: list[str] = []
     for ds in datasets:
         names += [c for c in ds.class_names if c not in names]
-    seen: dict[str, str] = {}
+    files: dict[Path, str] = {}
+    taken: set[str] = set()
     images = []
     report = LoadReport(source=" + ".join(ds.report.source or str(ds.root) for ds in datasets))
-    for ds in datasets:
+    for number, ds in enumerate(datasets):
         remap = np.array([names.index(c) for c in ds.class_names], dtype=np.int64)
         for rec in ds.images:
-            if rec.name in seen:
-                raise InputError(f"image {rec.name!r}: expected each image in one dataset only, got it in both "
-                                 f"{seen[rec.name]} and {ds.root}")
-            seen[rec.name] = str(ds.root)
+            file = Path(rec.path).resolve()
+            if file in files:
+                raise InputError(f"image {file}: expected each image file in one dataset only, got it in both "
+                                 f"{files[file]} and {ds.root}")
+            files[file] = str(ds.root)
+            name = rec.name
+            for candidate in (name, f"{Path(ds.root).name}/{name}", f"{number}/{name}"):
+                if candidate not in taken:
+                    name = candidate
+                    break
+            else:
+                raise InputError(f"image {rec.name!r} of {ds.root}: expected a name not used by another dataset, "
+                                 f"got {rec.name!r}, {Path(ds.root).name}/{rec.name} and {number}/{rec.name} all taken")
+            taken.add(name)
             b = rec.boxes
             ids = remap[b.class_id] if len(b) else b.class_id
-            images.append(replace(rec, boxes=Detections(b.xyxy, b.scores, ids, list(names), dict(b.data))))
+            images.append(replace(rec, name=name, boxes=Detections(b.xyxy, b.scores, ids, list(names), dict(b.data))))
         report.merge(ds.report)
     return Dataset(datasets[0].root, names, images, report)
 
