@@ -46,7 +46,7 @@ def test_same_file_twice_is_refused_and_same_names_are_made_unique(tmp_path):
         concat_datasets([])
 
 
-def test_train_pools_several_data_folders(tmp_path):
+def test_train_pools_several_data_folders(tmp_path, capsys):
     write_synthetic_dataset(tmp_path / "one", 2, seed=1, split="train", width=192, n_products=(6, 10))
     write_synthetic_dataset(tmp_path / "two", 3, seed=2, split="train", width=192, n_products=(6, 10))
     runs = tmp_path / "runs"
@@ -59,6 +59,10 @@ def test_train_pools_several_data_folders(tmp_path):
     assert cfg["data"] == [str(tmp_path / "one"), str(tmp_path / "two")]
     history = json.loads((runs / "pool" / "metrics.json").read_text())
     assert history[-1]["val_images"] == 2  # round(0.4 * (2 + 3)) of the pooled photos held out
+    # `val` pools the same folders and re-creates the held-out split of the pooled run
+    assert main(["val", "--data", str(tmp_path / "one"), str(tmp_path / "two"), "--split", "train", "--holdout",
+                 "0.4", "--model", str(runs / "pool" / "best.pt"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["images"] == 2
     # the same folder twice would train on every photo twice
     assert main(["train", "--data", str(tmp_path / "one"), str(tmp_path / "one"), "--synthetic", "0",
                  "--project", str(runs), "--name", "twice"]) == 2

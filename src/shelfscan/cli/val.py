@@ -21,11 +21,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "annotations are read; a ground-truth image without predictions counts as all misses, a "
                     "predicted image name not in the ground truth is an error.",
     )
-    p.add_argument("--data", required=True, help="ground truth: a dataset folder or annotation file (any format)")
+    p.add_argument("--data", required=True, nargs="+", metavar="DIR",
+                   help="ground truth: a dataset folder or annotation file (any format); several are pooled as "
+                        "`shelfscan train --data A B` pools them")
     p.add_argument("--split", default=None, help="split to evaluate when the dataset has several (e.g. val, test)")
     p.add_argument("--holdout", type=float, default=None,
                    help="evaluate only the held-out part of --data that `shelfscan train --holdout F` left out "
-                        "(same fraction and --holdout-seed give the same images)")
+                        "(same folders, --split, fraction and --holdout-seed give the same images)")
     p.add_argument("--holdout-seed", type=int, default=0)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--pred", help="predictions CSV (as written by shelfscan.data.write_predictions_csv)")
@@ -73,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_det < 1:
         raise InputError(f"--max-det: expected an integer >= 1, got {args.max_det}")
-    dataset = load_dataset(args.data, args.split, check_images=args.model is not None)
+    from shelfscan.data.combine import concat_datasets
+
+    dataset = concat_datasets([load_dataset(path, args.split, check_images=args.model is not None)
+                               for path in args.data])
     if not dataset.report.clean:
         print(dataset.report.summary(), file=sys.stderr)
     if args.holdout is not None:
@@ -81,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
         dataset = holdout_split(dataset, args.holdout, args.holdout_seed)[1]
     if len(dataset) == 0:
-        raise InputError(f"--data {args.data}: expected a dataset with at least one image, got none")
+        raise InputError(f"--data {' '.join(args.data)}: expected a dataset with at least one image, got none")
     ground_truth = {record.name: record.boxes for record in dataset}
     if args.model is not None:
         from shelfscan.engine.evaluate import predict_dataset
