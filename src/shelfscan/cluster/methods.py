@@ -38,6 +38,8 @@ class ClusterResult:
         method: the method that ran (``"auto"`` resolves to ``"agglomerative"``).
         k: number of clusters (unassigned items not counted).
         info: method details, e.g. ``{"distance_threshold": 1.0}`` or ``{"k_silhouettes": {2: 0.1, ...}}``.
+        distances: (N, N) the combined distances agglomerative and HDBSCAN clustered on (None for k-means and
+            for sets with nothing to split), for callers that refine the clusters on the same distances.
     """
 
     labels: np.ndarray
@@ -45,6 +47,7 @@ class ClusterResult:
     method: str
     k: int
     info: dict = field(default_factory=dict)
+    distances: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def sizes(self) -> np.ndarray:
@@ -182,4 +185,4 @@ def cluster_embeddings(features: np.ndarray, *, method: str = "auto", k: int | N
         info = {"min_cluster_size": int(min_cluster_size)}
     labels = relabel_by_size(raw)
     k_found = int(labels.max()) + 1 if (labels >= 0).any() else 0
-    return ClusterResult(labels, silhouette(dist, labels, "precomputed"), method, k_found, info)
+    return ClusterResult(labels, silhouette(dist, labels, "precomputed"), method, k_found, info, dist)

@@ -222,17 +222,17 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
     result = cluster_embeddings(embeddings, method=method, k=k if len(detections) else None,
                                 distance_threshold=distance_threshold)
     labels, silhouette = result.labels, result.silhouette
-    if absorb_edges and k is None and result.method == "agglomerative" and len(detections) > 2:
-        from shelfscan.cluster.distances import check_features, combined_distance
+    # (no distances: every crop alike, one type, nothing to absorb)
+    if (absorb_edges and k is None and result.method == "agglomerative" and len(detections) > 2
+            and result.distances is not None):
         from shelfscan.cluster.methods import silhouette as silhouette_score
         from shelfscan.counting.fragments import absorb_edge_fragments, touches_border
 
         border = touches_border(detections.xyxy, pixels.shape[1], pixels.shape[0])
         if border.any():
-            dist = combined_distance(check_features(embeddings))
-            labels = absorb_edge_fragments(labels, dist, border, result.info["distance_threshold"])
+            labels = absorb_edge_fragments(labels, result.distances, border, result.info["distance_threshold"])
             if labels is not result.labels:
-                silhouette = silhouette_score(dist, labels, "precomputed")
+                silhouette = silhouette_score(result.distances, labels, "precomputed")
     data = dict(detections.data)
     data["cluster_id"] = labels.astype(np.int64)
     data["embedding"] = embeddings.astype(np.float32)
