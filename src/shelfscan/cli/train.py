@@ -21,6 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="class-balanced sampling (LVIS repeat factors): photos with rare classes are drawn more")
     p.add_argument("--scale", type=float, nargs=2, default=(0.7, 1.4), metavar=("LO", "HI"),
                    help="scale jitter range around --imgsz (default 0.7 1.4)")
+    p.add_argument("--mosaic", type=float, default=0.0, metavar="P",
+                   help="probability that a training sample is a mosaic of 4 real photos (default 0)")
+    p.add_argument("--mosaic-scale", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="scale jitter of the mosaic pieces (default: --scale)")
     p.add_argument("--val-max-images", type=int, default=None, help="validate on the first N images only")
     p.add_argument("--synthetic", type=int, default=0, help="synthetic shelves added per epoch (rendered on the fly)")
     p.add_argument("--epochs", type=int, default=10)
@@ -52,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
                       frozen_stages=args.frozen_stages, pretrained=not args.no_pretrained,
                       val_max_images=args.val_max_images, time_limit_min=args.time_limit,
                       holdout=args.holdout, holdout_seed=args.holdout_seed, max_det_val=args.val_max_det,
-                      balance=args.balance, scale_range=tuple(args.scale))
+                      balance=args.balance, scale_range=tuple(args.scale),
+                      mosaic=args.mosaic, mosaic_scale=None if args.mosaic_scale is None else tuple(args.mosaic_scale))
     run_dir = train(cfg)
     print(f"results in {run_dir}/ (best.pt, last.pt, metrics.json, config.json)")
     return 0

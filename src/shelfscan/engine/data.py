@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import Dataset as TorchDataset
 
 from shelfscan.data.records import ImageRecord
-from shelfscan.engine.augment import color_jitter, hflip, scale_and_crop
+from shelfscan.engine.augment import color_jitter, hflip, mosaic, scale_and_crop
 
 
 @dataclass
@@ -18,6 +18,8 @@ class AugmentConfig:
     scale_range: tuple[float, float] = (0.7, 1.4)
     hflip: float = 0.5
     color: bool = True
+    mosaic: float = 0.0  # probability that a real photo's sample is a mosaic of it and 3 other real photos
+    mosaic_scale: tuple[float, float] | None = None  # scale jitter of the mosaic pieces (None: scale_range)
 
 
 class ShelfTrainSet(TorchDataset):
@@ -25,6 +27,8 @@ class ShelfTrainSet(TorchDataset):
 
     Each item: (image uint8 tensor (3, crop, crop), boxes float32 (M, 4) xyxy, labels int64 (M,)).
     Synthetic products are all mapped to class 0 (``synthetic_class``) — they teach "a product", not an identity.
+    With ``augment.mosaic`` > 0 a real photo's sample is, with that probability, a mosaic of it and three other
+    real photos drawn at random (synthetic shelves are never mixed in).
     Randomness comes from (seed, epoch, index), so a run is reproducible; call :meth:`set_epoch` every epoch.
     """
 
@@ -78,8 +82,16 @@ class ShelfTrainSet(TorchDataset):
         rng = np.random.default_rng([self.seed, self.epoch, i])
         image, boxes, labels = self._sample(i, rng)
         a = self.augment
-        img, b, lab = scale_and_crop(image, boxes, labels, rng, imgsz=a.imgsz, crop=a.crop,
-                                     scale_range=a.scale_range)
+        n_real = len(self.records)
+        if i < n_real and n_real > 1 and a.mosaic > 0 and rng.random() < a.mosaic:
+            others = rng.integers(0, n_real, 3)
+            samples = [(image, boxes, labels)] + [self._sample(int(j), rng) for j in others]
+            order = rng.permutation(4)  # the drawn photo is not always top-left
+            img, b, lab = mosaic([samples[k] for k in order], rng, imgsz=a.imgsz, crop=a.crop,
+                                 scale_range=a.mosaic_scale or a.scale_range)
+        else:
+            img, b, lab = scale_and_crop(image, boxes, labels, rng, imgsz=a.imgsz, crop=a.crop,
+                                         scale_range=a.scale_range)
         if rng.random() < a.hflip:
             img, b = hflip(img, b)
         if a.color:

@@ -53,6 +53,8 @@ class TrainConfig:
     holdout_seed: int = 0
     balance: bool = False
     scale_range: tuple[float, float] = (0.7, 1.4)
+    mosaic: float = 0.0
+    mosaic_scale: tuple[float, float] | None = None
     class_names: list[str] = field(default_factory=list)
 
 
@@ -89,6 +91,10 @@ def train(cfg: TrainConfig) -> Path:
     torch.manual_seed(cfg.seed)
     expect(cfg.data is not None or cfg.synthetic > 0, "train --data/--synthetic", "a dataset or --synthetic N > 0",
            "neither")
+    expect(0.0 <= cfg.mosaic <= 1.0, "train --mosaic", "a probability in [0, 1]", cfg.mosaic)
+    if cfg.mosaic_scale is not None:
+        lo, hi = cfg.mosaic_scale
+        expect(0 < lo <= hi, "train --mosaic-scale", "0 < LO <= HI", tuple(cfg.mosaic_scale))
     train_ds = None
     if cfg.data:
         from shelfscan.data.combine import concat_datasets
@@ -150,7 +156,9 @@ def train(cfg: TrainConfig) -> Path:
     (run_dir / "config.json").write_text(json.dumps({**asdict(cfg), "class_names": class_names,
                                                      "model": model_cfg.to_dict()}, indent=2))
     train_set = ShelfTrainSet(records, AugmentConfig(imgsz=cfg.imgsz, crop=cfg.crop,
-                                                     scale_range=tuple(cfg.scale_range)),
+                                                     scale_range=tuple(cfg.scale_range), mosaic=cfg.mosaic,
+                                                     mosaic_scale=None if cfg.mosaic_scale is None
+                                                     else tuple(cfg.mosaic_scale)),
                               synthetic=cfg.synthetic, seed=cfg.seed)
     sampler = None
     if world > 1:
