@@ -1,7 +1,8 @@
 """Product-type grouping and per-type counts on synthetic shelves with known SKUs (``shelfscan.synth``).
 
     python benchmarks/count_synthetic.py [--images 24] [--seed 1000] [--width 1024] [--method auto]
-                                         [--model shelf|PATH] [--conf 0.25] [--imgsz N|auto] [--tta] [--threads 2]
+                                         [--model shelf|PATH] [--conf 0.5] [--confirm-below 0.6] [--imgsz N|auto]
+                                         [--tta] [--threads 2]
     python benchmarks/count_synthetic.py --speed [--threads 2]   # whole count of 1600-px photos, seconds
 
 For each shelf ``render_shelf(seed + i, width)``:
@@ -10,7 +11,8 @@ For each shelf ``render_shelf(seed + i, width)``:
   (each type named by the SKU it shares most boxes with, ``match_clusters``; other types are extra types that
   count as wrong) scored with cAcc / ACD / mCCD / mCIoU.
 - **end to end** (with ``--model``, ``shelf`` = the shipped detector): ``Detector.predict`` then
-  ``group_products``; ARI over the detected boxes matched to a true box (IoU >= 0.5), counts over all detected
+  ``group_products`` with the thresholds of ``shelfscan count`` (boxes >= 0.6 form types, 0.5-0.6 counted when
+  they look like one); ARI over the detected boxes matched to a true box (IoU >= 0.5), counts over all detected
   boxes against all true boxes (missed products and false boxes both cost).
 
 Prints one line per shelf, then means over shelves and the RPC metrics over all shelves together (SKU names are
@@ -26,6 +28,7 @@ import time
 import numpy as np
 
 from shelfscan.cli.common import imgsz_arg
+from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
 
 
 def match_boxes(pred: np.ndarray, true: np.ndarray, iou_min: float = 0.5) -> np.ndarray:
@@ -121,7 +124,11 @@ def main() -> None:
     # End to end: the detector (shelfscan.inference.Detector) in front of the grouping.
     ap.add_argument("--model", default=None, help="detector for the end-to-end run: 'shelf' or a path "
                     "(default: none, true boxes only)")
-    ap.add_argument("--conf", type=float, default=None, help="detector score threshold (default: the detector's)")
+    ap.add_argument("--conf", type=float, default=WEAK_CONF,
+                    help=f"detector score threshold (default {WEAK_CONF}, as shelfscan count)")
+    ap.add_argument("--confirm-below", type=float, default=COUNT_CONF,
+                    help=f"boxes under this score are counted only when they look like a type (default {COUNT_CONF}, "
+                         "as shelfscan count; 0: every box forms types)")
     ap.add_argument("--tta", action="store_true", help="detector: add the mirrored pass")
     ap.add_argument("--imgsz", type=imgsz_arg, default=None, help="detector size: pixels or auto (default: the "
                     "model's)")
@@ -167,7 +174,8 @@ def main() -> None:
         for run, boxes, t_det in inputs:
             t0 = time.perf_counter()
             sc = group_products(image, boxes, method=args.method, embedder=embedder, keep_pixels=False,
-                                distance_threshold=args.threshold)
+                                distance_threshold=args.threshold, confirm_below=args.confirm_below or None)
+            boxes = sc.detections  # the boxes counted (weak boxes that look like no type are left out)
             t_group = time.perf_counter() - t0
             clusters = sc.detections.data["cluster_id"]
             matched = np.arange(len(truth)) if run == "true boxes" else match_boxes(boxes.xyxy, truth.xyxy)

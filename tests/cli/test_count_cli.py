@@ -23,14 +23,14 @@ def test_count_writes_json_images_and_summary(tmp_path, capsys):
 
 def test_cli_and_python_api_count_the_same_boxes(tmp_path):
     import shelfscan
-    from shelfscan.counting.api import COUNT_CONF, _default_detector
+    from shelfscan.counting.api import WEAK_CONF, _default_detector
 
     image, _ = render_shelf(4, width=640)
     save_rgb(tmp_path / "shelf.png", image)
     out = tmp_path / "out"
     assert main(["count", str(tmp_path / "shelf.png"), "--out", str(out)]) == 0
     cli_total = json.loads((out / "shelf" / "counts.json").read_text())["total"]
-    assert _default_detector().conf == COUNT_CONF  # one default threshold for counting, CLI and API
+    assert _default_detector().conf == WEAK_CONF  # one default threshold for counting, CLI and API
     api = shelfscan.count(tmp_path / "shelf.png")
     assert api.total == cli_total > 0
-    assert api.detections.scores.min() >= COUNT_CONF
+    assert api.detections.scores.min() >= WEAK_CONF

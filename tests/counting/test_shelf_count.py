@@ -163,3 +163,23 @@ def test_image_path_input_and_errors(tmp_path, fronts):
 def test_shelf_count_is_the_result_type(fronts):
     image, truth = tiled_shelf(fronts[:2], [2, 2])
     assert isinstance(group_products(image, truth, keep_pixels=False), ShelfCount)
+
+
+def test_weak_boxes_are_counted_when_they_look_like_a_type(fronts):
+    """Weak boxes (under confirm_below) join the type they look like; a weak box on the background is dropped."""
+    image, truth = tiled_shelf(fronts[:3], [6, 5, 4], cols=8)
+    scores = np.full(len(truth), 0.9, np.float32)
+    scores[[1, 7, 12]] = 0.55  # one weak facing of each product
+    blank = np.array([[image.shape[1] - 30, 0, image.shape[1] - 2, 20]], np.float32)  # background, weak
+    boxes = Detections(np.concatenate([truth.xyxy, blank]), np.append(scores, 0.55), np.append(truth.class_id, 0),
+                       truth.class_names)
+    sc = group_products(image, boxes, confirm_below=0.6)
+    assert sc.total == len(truth)  # the background box is not counted, the weak facings are
+    assert sorted(g.count for g in sc.groups) == [4, 5, 6]
+    assert sc.detections.scores.min() == pytest.approx(0.55)
+    plain = group_products(image, boxes)  # every box forms types: the background box is a type of its own
+    assert plain.total == len(truth) + 1 and plain.num_types == 4
+    with pytest.raises(InputError, match="confirm_below"):
+        group_products(image, boxes, confirm_below=2.0)
+    # nothing scores well enough to form a type: nothing is counted
+    assert group_products(image, boxes, confirm_below=0.95).total == 0

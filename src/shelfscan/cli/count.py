@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from shelfscan.cli.common import add_inference, add_merging, add_model
-from shelfscan.counting.api import COUNT_CONF
+from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model(p)
     p.add_argument("--method", default="auto", choices=("auto", "agglomerative", "hdbscan", "kmeans"),
                    help="clustering of product crops (default auto: agglomerative on blended cosine distances)")
-    add_inference(p, conf=COUNT_CONF)
+    add_inference(p, conf=WEAK_CONF)
+    p.add_argument("--confirm-below", type=float, default=COUNT_CONF, metavar="S",
+                   help=f"boxes scoring under S do not form product types: each is counted only when it looks like "
+                        f"a type formed by boxes scoring >= S (default {COUNT_CONF}; 0: every box forms types)")
     add_merging(p)
     p.set_defaults(func=run)
 
@@ -42,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         except InputError as exc:
             problems.append(str(exc))
             continue
-        result = count(image, detector=detector, method=args.method, name=name)
+        result = count(image, detector=detector, method=args.method, name=name,
+                       confirm_below=args.confirm_below)
         result.save(out / Path(name).with_suffix("").as_posix().replace("/", "__"))
         results.append(result)
         print(f"== {name}")

@@ -8,31 +8,37 @@ from typing import Any
 
 from shelfscan.counting.shelf_count import ShelfCount, group_products
 
-# Score threshold of the boxes that are counted (``shelfscan count --conf`` and the default detector of
-# ``count``). Counting wants fewer false boxes than detection: a false box often becomes a product type of its own.
-# Chosen with benchmarks/count_synthetic.py and the v4 shelf model: per-shelf mCIoU 0.868 / 0.883 / 0.877 / 0.860
-# at 0.5 / 0.6 / 0.65 / 0.7 on seeds 1000-1023, and 0.833 / 0.844 at 0.5 / 0.6 on the unseen seeds 2000-2023.
+# Score thresholds of counting. Boxes scoring at least COUNT_CONF form product types; boxes from WEAK_CONF up to
+# COUNT_CONF are counted only when they look like one of those types (``group_products(confirm_below=...)``).
+# Counting wants fewer false boxes than detection: a false box often becomes a product type of its own, while a
+# real product that scores low usually has look-alikes on the shelf. Chosen with benchmarks/count_synthetic.py and
+# the v4 shelf model (per-shelf mCIoU, seeds 1000-1023 / unseen seeds 2000-2023): every box >= 0.5 forms types
+# 0.868 / 0.833; >= 0.6 0.887 / 0.860; >= 0.6 forms types and 0.5-0.6 confirmed 0.893 / 0.869.
 COUNT_CONF = 0.6
+WEAK_CONF = 0.5
 
 
 @lru_cache(maxsize=2)
 def _default_detector(device: str = "cpu"):
     from shelfscan.inference import Detector
 
-    return Detector(None, device=device, conf=COUNT_CONF)
+    return Detector(None, device=device, conf=WEAK_CONF)
 
 
 def count(image: Any, *, detector=None, embedder=None, method: str = "auto", conf: float | None = None,
-          name: str | None = None, k: int | None = None, distance_threshold: float | None = None) -> ShelfCount:
+          confirm_below: float | None = COUNT_CONF, name: str | None = None, k: int | None = None,
+          distance_threshold: float | None = None) -> ShelfCount:
     """Products of one photo grouped into types, with counts.
 
     Args:
         image: (H, W, 3) uint8 RGB array, PIL image or path.
         detector: a :class:`shelfscan.inference.Detector` (default: the shipped shelf model on CPU with score
-            threshold ``COUNT_CONF`` = 0.6, built once).
+            threshold ``WEAK_CONF`` = 0.5, built once).
         embedder: a :class:`shelfscan.embed.CropEmbedder` (default: one shared CPU embedder).
         method: clustering method (``"auto"``, ``"agglomerative"``, ``"hdbscan"``, ``"kmeans"``).
         conf: keep only boxes scoring at least this (default: the detector's own threshold).
+        confirm_below: boxes scoring under this (default ``COUNT_CONF`` = 0.6) do not form types; each is counted
+            only when it looks like a type formed by the others (None or 0: every box forms types).
         name: image name in the result (default: the file name of a path).
         k, distance_threshold: see :func:`~shelfscan.counting.group_products`.
 
@@ -59,4 +65,4 @@ def count(image: Any, *, detector=None, embedder=None, method: str = "auto", con
     if conf is not None:
         detections = detections.with_scores_above(conf)
     return group_products(image, detections, method=method, embedder=embedder, name=name, k=k,
-                          distance_threshold=distance_threshold)
+                          distance_threshold=distance_threshold, confirm_below=confirm_below or None)

@@ -179,9 +179,36 @@ def make_groups(detections: Detections, labels: np.ndarray, embeddings: np.ndarr
     return groups
 
 
+def _confirm(detections: Detections, embeddings: np.ndarray, strong_labels: np.ndarray, strong: np.ndarray,
+             result, distance_threshold: float | None, silhouette: float | None):
+    """Weak boxes join the types of the strong ones or leave (:func:`~shelfscan.counting.confirm.confirm_weak`).
+
+    Returns the kept detections, their embeddings, their labels and the silhouette over them."""
+    from shelfscan.cluster.distances import combined_distance
+    from shelfscan.cluster.methods import DEFAULT_THRESHOLD, silhouette as silhouette_score
+    from shelfscan.counting.confirm import DROPPED, confirm_weak
+
+    labels = np.zeros(len(detections), np.int64)
+    labels[strong] = strong_labels
+    if not strong.any():  # nothing scored well enough to form a type: nothing is confirmed
+        keep = np.zeros(len(detections), bool)
+        return detections[keep], embeddings[keep], labels[keep], None
+    dist = combined_distance(embeddings)  # all boxes: the weak ones are compared on the same scale
+    threshold = DEFAULT_THRESHOLD if distance_threshold is None else float(distance_threshold)
+    labels = confirm_weak(labels, dist, strong, threshold)
+    keep = labels != DROPPED
+    if (labels[keep & ~strong] >= 0).any():  # the types grew: score the grouping of the boxes kept
+        if result.method == "kmeans":
+            silhouette = silhouette_score(embeddings[keep], labels[keep], "cosine")
+        else:
+            silhouette = silhouette_score(dist[np.ix_(keep, keep)], labels[keep], "precomputed")
+    return detections[keep], embeddings[keep], labels[keep], silhouette
+
+
 def group_products(image: Any, detections: Detections, *, method: str = "auto", embedder=None,
                    name: str | None = None, k: int | None = None, distance_threshold: float | None = None,
-                   keep_pixels: bool = True, absorb_edges: bool = True) -> ShelfCount:
+                   keep_pixels: bool = True, absorb_edges: bool = True,
+                   confirm_below: float | None = None) -> ShelfCount:
     """Group the products detected on one photo into types and count each type.
 
     Args:
@@ -196,9 +223,13 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
         absorb_edges: with agglomerative clustering and k not given, a type of one or two boxes that all touch
             the photo's border (packs cut off by the edge) joins the type it resembles most when that is within
             1.5× the cut (:func:`~shelfscan.counting.fragments.absorb_edge_fragments`).
+        confirm_below: boxes scoring under this do not form types: each joins the type it resembles most when
+            its mean combined distance to that type's boxes is within the cut (``distance_threshold``, default
+            1.0, whatever the method), and is left out of the result otherwise
+            (:func:`~shelfscan.counting.confirm.confirm_weak`). None: every box takes part.
 
     Returns:
-        :class:`ShelfCount` whose detections carry ``cluster_id`` and ``embedding``.
+        :class:`ShelfCount` whose detections (the boxes counted) carry ``cluster_id`` and ``embedding``.
     """
     from shelfscan.cluster import cluster_embeddings
     from shelfscan.embed.crops import check_rgb_image
@@ -215,24 +246,32 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
     if not isinstance(detections, Detections):
         raise InputError(f"group_products detections: expected a shelfscan Detections, got "
                          f"{type(detections).__name__}")
-    expect(k is None or len(detections) == 0 or k <= len(detections), "k",
-           f"at most the number of boxes ({len(detections)})", k)
+    expect(confirm_below is None or (isinstance(confirm_below, (int, float)) and 0 <= confirm_below <= 1),
+           "confirm_below", "None or a score in [0, 1]", confirm_below)
+    strong = np.ones(len(detections), bool) if confirm_below is None else detections.scores >= confirm_below
+    n_strong = int(strong.sum())
+    expect(k is None or n_strong == 0 or k <= n_strong, "k",
+           f"at most the number of boxes that form types ({n_strong}"
+           + (f" scoring >= confirm_below {confirm_below})" if confirm_below is not None else ")"), k)
     embedder = default_embedder() if embedder is None else embedder
     embeddings = embedder.embed_boxes(pixels, detections.xyxy)
-    result = cluster_embeddings(embeddings, method=method, k=k if len(detections) else None,
+    result = cluster_embeddings(embeddings[strong], method=method, k=k if n_strong else None,
                                 distance_threshold=distance_threshold)
     labels, silhouette = result.labels, result.silhouette
     # (no distances: every crop alike, one type, nothing to absorb)
-    if (absorb_edges and k is None and result.method == "agglomerative" and len(detections) > 2
+    if (absorb_edges and k is None and result.method == "agglomerative" and n_strong > 2
             and result.distances is not None):
         from shelfscan.cluster.methods import silhouette as silhouette_score
         from shelfscan.counting.fragments import absorb_edge_fragments, touches_border
 
-        border = touches_border(detections.xyxy, pixels.shape[1], pixels.shape[0])
+        border = touches_border(detections.xyxy[strong], pixels.shape[1], pixels.shape[0])
         if border.any():
             labels = absorb_edge_fragments(labels, result.distances, border, result.info["distance_threshold"])
             if labels is not result.labels:
                 silhouette = silhouette_score(result.distances, labels, "precomputed")
+    if not strong.all():
+        detections, embeddings, labels, silhouette = _confirm(detections, embeddings, labels, strong, result,
+                                                              distance_threshold, silhouette)
     data = dict(detections.data)
     data["cluster_id"] = labels.astype(np.int64)
     data["embedding"] = embeddings.astype(np.float32)
