@@ -34,3 +34,18 @@ def test_cli_and_python_api_count_the_same_boxes(tmp_path):
     api = shelfscan.count(tmp_path / "shelf.png")
     assert api.total == cli_total > 0
     assert api.detections.scores.min() >= WEAK_CONF
+
+
+def test_confirm_below_zero_counts_every_box_above_conf(tmp_path):
+    from shelfscan.counting.api import COUNT_CONF, WEAK_CONF, _default_detector
+
+    image, _ = render_shelf(4, width=640)
+    save_rgb(tmp_path / "shelf.png", image)
+    totals = {}
+    for flag in ("0", str(COUNT_CONF)):
+        out = tmp_path / f"out{flag}"
+        assert main(["count", str(tmp_path / "shelf.png"), "--out", str(out), "--confirm-below", flag]) == 0
+        totals[flag] = json.loads((out / "shelf" / "counts.json").read_text())["total"]
+    detected = len(_default_detector().predict(image).with_scores_above(WEAK_CONF))
+    # with 0 every detected box forms types; with the default, weak boxes that look like no type are left out
+    assert totals["0"] == detected >= totals[str(COUNT_CONF)] > 0
