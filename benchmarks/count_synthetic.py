@@ -117,7 +117,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--width", type=int, default=1024)
     ap.add_argument("--method", default="auto", choices=["auto", "agglomerative", "hdbscan", "kmeans"])
-    ap.add_argument("--threshold", type=float, default=None, help="agglomerative cut (default 1.0)")
+    ap.add_argument("--threshold", type=float, default=None,
+                    help="agglomerative cut (default 0.85 with single linkage, 1.0 with average)")
+    ap.add_argument("--linkage", default="single", choices=["single", "average", "complete"],
+                    help="agglomerative linkage (default single, as shelfscan count)")
     ap.add_argument("--input-size", type=int, default=112)
     ap.add_argument("--no-flip", action="store_true")
     ap.add_argument("--colour-weight", type=float, default=None)
@@ -174,7 +177,8 @@ def main() -> None:
         for run, boxes, t_det in inputs:
             t0 = time.perf_counter()
             sc = group_products(image, boxes, method=args.method, embedder=embedder, keep_pixels=False,
-                                distance_threshold=args.threshold, confirm_below=args.confirm_below or None)
+                                distance_threshold=args.threshold, linkage=args.linkage,
+                                confirm_below=args.confirm_below or None)
             boxes = sc.detections  # the boxes counted (weak boxes that look like no type are left out)
             t_group = time.perf_counter() - t0
             clusters = sc.detections.data["cluster_id"]

@@ -136,3 +136,20 @@ def test_whiten_and_combined_distance():
     # without whitening the combined distance is the plain cosine distance in units of raw_scale
     assert np.allclose(combined_distance(x[:2]), cosine_distance(x64[:2] / np.linalg.norm(x64[:2], axis=1,
                                                                                           keepdims=True)) / 0.2)
+
+
+def test_single_linkage_follows_a_chain_of_look_alikes():
+    """Facings of one product whose look drifts along the shelf (light): neighbours alike, the ends not."""
+    rng = np.random.default_rng(0)
+    angle = np.linspace(0, 1.2, 12)
+    chain = np.zeros((12, 16))
+    chain[:, 0], chain[:, 1] = np.cos(angle), np.sin(angle)
+    other = np.zeros((5, 16))
+    other[:, 5] = 1
+    x = np.concatenate([chain, other + rng.normal(0, 0.01, other.shape)])
+    single = cluster_embeddings(x, linkage="single", distance_threshold=0.85)
+    average = cluster_embeddings(x, linkage="average", distance_threshold=0.85)
+    assert single.labels.tolist() == [0] * 12 + [1] * 5 and single.info["linkage"] == "single"
+    assert average.k == 3  # average linkage cuts the chain in two
+    with pytest.raises(InputError, match="linkage"):
+        cluster_embeddings(x, linkage="ward")

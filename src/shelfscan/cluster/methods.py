@@ -2,9 +2,9 @@
 
 Methods:
 
-- ``"agglomerative"`` (and ``"auto"``, the default): average-linkage clustering on the set-adapted
-  :func:`~shelfscan.cluster.distances.combined_distance`, cut at ``distance_threshold`` (default 1.0); or into
-  exactly ``k`` clusters when ``k`` is given.
+- ``"agglomerative"`` (and ``"auto"``, the default): agglomerative clustering (average linkage unless told) on
+  the set-adapted :func:`~shelfscan.cluster.distances.combined_distance`, cut at ``distance_threshold`` (default
+  1.0); or into exactly ``k`` clusters when ``k`` is given.
 - ``"hdbscan"``: scikit-learn's HDBSCAN on the same distance; crops in no dense group are unassigned (-1).
 - ``"kmeans"``: the seed recipe, k-means on the plain L2-normalised embeddings with k chosen by the best
   (cosine) silhouette over 2..``k_max`` (or ``k`` when given).
@@ -21,6 +21,7 @@ from shelfscan.cluster.distances import combined_distance, check_features
 from shelfscan.errors import expect
 
 METHODS = ("auto", "agglomerative", "hdbscan", "kmeans")
+LINKAGES = ("average", "single", "complete")
 DEFAULT_THRESHOLD = 1.0
 K_MAX = 60
 SILHOUETTE_SAMPLE = 2000
@@ -92,14 +93,14 @@ def silhouette(data: np.ndarray, labels: np.ndarray, metric: str, sample_size: i
     return float(silhouette_score(sub, lab, metric=metric))
 
 
-def _agglomerative(dist: np.ndarray, k: int | None, threshold: float) -> np.ndarray:
+def _agglomerative(dist: np.ndarray, k: int | None, threshold: float, linkage: str) -> np.ndarray:
     from sklearn.cluster import AgglomerativeClustering
 
     if k is not None:
-        model = AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage="average")
+        model = AgglomerativeClustering(n_clusters=k, metric="precomputed", linkage=linkage)
     else:
         model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="precomputed",
-                                        linkage="average")
+                                        linkage=linkage)
     return model.fit_predict(dist)
 
 
@@ -134,8 +135,8 @@ def _kmeans(x: np.ndarray, k: int | None, k_max: int, random_state: int) -> tupl
 
 
 def cluster_embeddings(features: np.ndarray, *, method: str = "auto", k: int | None = None,
-                       distance_threshold: float | None = None, min_cluster_size: int = 2, k_max: int = K_MAX,
-                       random_state: int = 0, **distance_kwargs) -> ClusterResult:
+                       distance_threshold: float | None = None, linkage: str = "average", min_cluster_size: int = 2,
+                       k_max: int = K_MAX, random_state: int = 0, **distance_kwargs) -> ClusterResult:
     """Find product types among embeddings, with their number found automatically unless ``k`` is given.
 
     Args:
@@ -143,6 +144,9 @@ def cluster_embeddings(features: np.ndarray, *, method: str = "auto", k: int | N
         method: ``"auto"`` (= ``"agglomerative"``), ``"agglomerative"``, ``"hdbscan"`` or ``"kmeans"``.
         k: number of clusters (agglomerative and k-means only); None finds it.
         distance_threshold: agglomerative cut on the combined distance (default 1.0; larger merges more).
+        linkage: agglomerative linkage, ``"average"`` (default: the mean distance between two clusters is cut) or
+            ``"single"`` (the nearest pair is cut: a cluster may be a chain of look-alikes, such as the facings of
+            one product along a shelf whose light changes from one end to the other), ``"complete"``.
         min_cluster_size: smallest HDBSCAN cluster (2 keeps products with two facings as a type).
         k_max: largest k the k-means silhouette search tries.
         random_state: k-means seed (the other methods are deterministic).
@@ -157,6 +161,7 @@ def cluster_embeddings(features: np.ndarray, *, method: str = "auto", k: int | N
         InputError: unknown method, bad shapes, ``k`` outside 1..N, or ``k`` with HDBSCAN.
     """
     expect(method in METHODS, "method", f"one of {METHODS}", method)
+    expect(linkage in LINKAGES, "linkage", f"one of {LINKAGES}", linkage)
     x = check_features(features)
     n = len(x)
     method = "agglomerative" if method == "auto" else method
@@ -178,8 +183,8 @@ def cluster_embeddings(features: np.ndarray, *, method: str = "auto", k: int | N
         return ClusterResult(labels, silhouette(x, labels, "cosine"), method, int(labels.max()) + 1, info)
     dist = combined_distance(x, **distance_kwargs)
     if method == "agglomerative":
-        raw = _agglomerative(dist, k, threshold)
-        info = {"distance_threshold": threshold} if k is None else {}
+        raw = _agglomerative(dist, k, threshold, linkage)
+        info = {"linkage": linkage, **({"distance_threshold": threshold} if k is None else {})}
     else:
         raw = _hdbscan(dist, int(min_cluster_size))
         info = {"min_cluster_size": int(min_cluster_size)}

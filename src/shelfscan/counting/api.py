@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from shelfscan.counting.shelf_count import ShelfCount, group_products
+from shelfscan.counting.shelf_count import SHELF_LINKAGE, ShelfCount, group_products
 
 # Score thresholds of counting. Boxes scoring at least COUNT_CONF form product types; boxes from WEAK_CONF up to
 # COUNT_CONF are counted only when they look like one of those types (``group_products(confirm_below=...)``).
@@ -27,7 +27,7 @@ def _default_detector(device: str = "cpu"):
 
 def count(image: Any, *, detector=None, embedder=None, method: str = "auto", conf: float | None = None,
           confirm_below: float | None = COUNT_CONF, name: str | None = None, k: int | None = None,
-          distance_threshold: float | None = None) -> ShelfCount:
+          distance_threshold: float | None = None, linkage: str = SHELF_LINKAGE) -> ShelfCount:
     """Products of one photo grouped into types, with counts.
 
     Args:
@@ -40,7 +40,7 @@ def count(image: Any, *, detector=None, embedder=None, method: str = "auto", con
         confirm_below: boxes scoring under this (default ``COUNT_CONF`` = 0.6) do not form types; each is counted
             only when it looks like a type formed by the others (None or 0: every box forms types).
         name: image name in the result (default: the file name of a path).
-        k, distance_threshold: see :func:`~shelfscan.counting.group_products`.
+        k, distance_threshold, linkage: see :func:`~shelfscan.counting.group_products`.
 
     Example:
         >>> import shelfscan.counting as sc
@@ -65,4 +65,5 @@ def count(image: Any, *, detector=None, embedder=None, method: str = "auto", con
     if conf is not None:
         detections = detections.with_scores_above(conf)
     return group_products(image, detections, method=method, embedder=embedder, name=name, k=k,
-                          distance_threshold=distance_threshold, confirm_below=confirm_below or None)
+                          distance_threshold=distance_threshold, linkage=linkage,
+                          confirm_below=confirm_below or None)
