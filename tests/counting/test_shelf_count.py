@@ -183,3 +183,15 @@ def test_weak_boxes_are_counted_when_they_look_like_a_type(fronts):
         group_products(image, boxes, confirm_below=2.0)
     # nothing scores well enough to form a type: nothing is counted
     assert group_products(image, boxes, confirm_below=0.95).total == 0
+
+
+def test_flavours_of_one_brand_are_told_apart_by_hue():
+    """A synthetic shelf whose look-alike SKUs (one design, other colours) fall into one type on crop features;
+    the hue step (counting/hues.py) cuts them apart (benchmarks/count_synthetic.py: seed 1007)."""
+    from shelfscan.synth import render_shelf
+
+    image, truth = render_shelf(1007, width=1024)
+    ari = {split: adjusted_rand_score(truth.class_id, group_products(image, truth, split_hues=split,
+                                                                     keep_pixels=False).detections.data["cluster_id"])
+           for split in (True, False)}
+    assert ari[True] > 0.95 and ari[True] > ari[False] + 0.03

@@ -20,6 +20,7 @@ UNASSIGNED = -1
 SHELF_LINKAGE = "single"
 SHELF_THRESHOLD = 0.85
 TYPE_RADIUS = 1.0
+HUE_CROP = 112  # side of the crops whose hues are compared (counting/hues.py)
 
 
 @dataclass
@@ -214,7 +215,7 @@ def _confirm(detections: Detections, embeddings: np.ndarray, strong_labels: np.n
 def group_products(image: Any, detections: Detections, *, method: str = "auto", embedder=None,
                    name: str | None = None, k: int | None = None, distance_threshold: float | None = None,
                    linkage: str = SHELF_LINKAGE,
-                   keep_pixels: bool = True, absorb_edges: bool = True,
+                   keep_pixels: bool = True, absorb_edges: bool = True, split_hues: bool = True,
                    confirm_below: float | None = None) -> ShelfCount:
     """Group the products detected on one photo into types and count each type.
 
@@ -234,6 +235,9 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
             the photo's border (packs cut off by the edge) joins the type it resembles most when its mean
             distance to that type is within 1.5 × ``TYPE_RADIUS``
             (:func:`~shelfscan.counting.fragments.absorb_edge_fragments`).
+        split_hues: with agglomerative clustering and k not given, a type whose labels fall into groups of
+            different hues (flavours of one brand) is cut into one type per group
+            (:func:`~shelfscan.counting.hues.split_by_hue`).
         confirm_below: boxes scoring under this do not form types: each joins the type it resembles most when
             its mean combined distance to that type's boxes is at most ``TYPE_RADIUS`` (1.0, whatever the method),
             and is left out of the result otherwise
@@ -282,6 +286,17 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
             labels = absorb_edge_fragments(labels, result.distances, border, TYPE_RADIUS)
             if labels is not result.labels:
                 silhouette = silhouette_score(result.distances, labels, "precomputed")
+    if split_hues and k is None and result.method == "agglomerative" and n_strong > 1:
+        from shelfscan.cluster.methods import silhouette as silhouette_score
+        from shelfscan.counting.hues import hue_histograms, split_by_hue
+        from shelfscan.embed.crops import crop_boxes
+
+        hues, coloured = hue_histograms(crop_boxes(pixels, detections.xyxy[strong], HUE_CROP))
+        split = split_by_hue(labels, hues, coloured)
+        if split is not labels:
+            labels = split
+            silhouette = None if result.distances is None else \
+                silhouette_score(result.distances, labels, "precomputed")
     if not strong.all():
         detections, embeddings, labels, silhouette = _confirm(detections, embeddings, labels, strong, result,
                                                               silhouette)
