@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from shelfscan.cluster.methods import UNASSIGNED, relabel_by_size
+from shelfscan.counting.fragments import check_type_inputs
 from shelfscan.errors import expect
 
 DROPPED = -2  # a weak box that resembles no type: not counted
@@ -29,12 +30,7 @@ def confirm_weak(labels: np.ndarray, dist: np.ndarray, strong: np.ndarray, thres
         int64 (N,): strong boxes keep their type, weak ones get a type or ``DROPPED`` (-2); types renumbered by
         size (0 = largest), -1 kept.
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    n = len(labels)
-    dist = np.asarray(dist, dtype=np.float64)
-    strong = np.asarray(strong, dtype=bool)
-    expect(dist.shape == (n, n), "confirm_weak dist", f"shape ({n}, {n})", dist.shape)
-    expect(strong.shape == (n,), "confirm_weak strong", f"shape ({n},)", strong.shape)
+    labels, dist, strong = check_type_inputs(labels, dist, strong, "confirm_weak", "strong")
     expect(threshold > 0, "confirm_weak threshold", "a number > 0", threshold)
     out = np.where(strong, labels, DROPPED)
     types = [t for t in np.unique(labels[strong]).tolist() if t != UNASSIGNED]

@@ -19,6 +19,19 @@ def touches_border(xyxy: np.ndarray, width: int, height: int, margin: float = ED
             | (xyxy[:, 3] >= height - margin))
 
 
+def check_type_inputs(labels: np.ndarray, dist: np.ndarray, mask: np.ndarray, what: str, mask_name: str
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``labels`` as int64 (N,), ``dist`` as float64 (N, N) and ``mask`` as bool (N,), or InputError naming
+    ``what``."""
+    labels = np.asarray(labels, dtype=np.int64)
+    n = len(labels)
+    dist = np.asarray(dist, dtype=np.float64)
+    mask = np.asarray(mask, dtype=bool)
+    expect(dist.shape == (n, n), f"{what} dist", f"shape ({n}, {n})", dist.shape)
+    expect(mask.shape == (n,), f"{what} {mask_name}", f"shape ({n},)", mask.shape)
+    return labels, dist, mask
+
+
 def absorb_edge_fragments(labels: np.ndarray, dist: np.ndarray, at_border: np.ndarray, threshold: float,
                           factor: float = ABSORB_FACTOR, max_size: int = MAX_FRAGMENT_TYPE) -> np.ndarray:
     """Merge small types made only of border-cut boxes into the type they resemble most.
@@ -37,12 +50,7 @@ def absorb_edge_fragments(labels: np.ndarray, dist: np.ndarray, at_border: np.nd
     Returns:
         int64 (N,) labels renumbered by size (0 = largest), -1 kept.
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    n = len(labels)
-    dist = np.asarray(dist, dtype=np.float64)
-    at_border = np.asarray(at_border, dtype=bool)
-    expect(dist.shape == (n, n), "absorb_edge_fragments dist", f"shape ({n}, {n})", dist.shape)
-    expect(at_border.shape == (n,), "absorb_edge_fragments at_border", f"shape ({n},)", at_border.shape)
+    labels, dist, at_border = check_type_inputs(labels, dist, at_border, "absorb_edge_fragments", "at_border")
     types = [t for t in np.unique(labels).tolist() if t >= 0]
     anchored = [t for t in types if (~at_border[labels == t]).any()]
     out = labels.copy()
@@ -63,4 +71,4 @@ def absorb_edge_fragments(labels: np.ndarray, dist: np.ndarray, at_border: np.nd
     return relabel_by_size(out)
 
 
-__all__ = ["absorb_edge_fragments", "touches_border"]
+__all__ = ["absorb_edge_fragments", "check_type_inputs", "touches_border"]
