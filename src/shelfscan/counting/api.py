@@ -12,8 +12,9 @@ from shelfscan.counting.shelf_count import SHELF_LINKAGE, ShelfCount, group_prod
 # COUNT_CONF are counted only when they look like one of those types (``group_products(confirm_below=...)``).
 # Counting wants fewer false boxes than detection: a false box often becomes a product type of its own, while a
 # real product that scores low usually has look-alikes on the shelf. Chosen with benchmarks/count_synthetic.py and
-# the v4 shelf model (per-shelf mCIoU, seeds 1000-1023 / unseen seeds 2000-2023): every box >= 0.5 forms types
-# 0.868 / 0.833; >= 0.6 0.887 / 0.860; >= 0.6 forms types and 0.5-0.6 confirmed 0.893 / 0.869.
+# the v4 shelf model (per-shelf mCIoU, seeds 1000-1023 / 2000-2023, average linkage): every box >= 0.5 forms types
+# 0.868 / 0.833; >= 0.6 0.887 / 0.860; >= 0.6 forms types and 0.5-0.6 confirmed 0.893 / 0.869. Re-checked with
+# single linkage: 0.6-0.7 to form types and 0.4-0.5 to be confirmed score within 0.003 of each other (0.55: -0.007).
 COUNT_CONF = 0.6
 WEAK_CONF = 0.5
 
