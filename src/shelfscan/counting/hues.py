@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from shelfscan.cluster.methods import UNASSIGNED, relabel_by_size
-from shelfscan.embed.crops import COLOUR_MARGIN
+from shelfscan.embed.crops import COLOUR_MARGIN, central_hsv
 from shelfscan.errors import expect
 
 HUE_BINS = 16
@@ -35,12 +35,11 @@ def hue_histograms(crops: np.ndarray, margin: float = COLOUR_MARGIN) -> tuple[np
     crops = np.asarray(crops)
     expect(crops.dtype == np.uint8 and crops.ndim == 4 and crops.shape[-1] == 3, "hue_histograms crops",
            "uint8 (N, S, S, 3)", f"{crops.dtype} {crops.shape}")
-    n, s = len(crops), crops.shape[1]
+    n = len(crops)
     out = np.zeros((n, HUE_BINS))
     coloured = np.zeros(n, bool)
-    m = min(int(round(s * margin)), (s - 1) // 2)
     for i in range(n):
-        hsv = cv2.cvtColor(np.ascontiguousarray(crops[i, m:s - m, m:s - m]), cv2.COLOR_RGB2HSV)
+        hsv = central_hsv(crops[i], margin)
         mask = (hsv[..., 1] >= MIN_SATURATION).astype(np.uint8)
         hist = cv2.calcHist([hsv], [0], mask, [HUE_BINS], [0, 180]).ravel().astype(np.float64)
         total = hist.sum()

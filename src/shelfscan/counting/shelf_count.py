@@ -284,19 +284,16 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
         border = touches_border(detections.xyxy[strong], pixels.shape[1], pixels.shape[0])
         if border.any():
             labels = absorb_edge_fragments(labels, result.distances, border, TYPE_RADIUS)
-            if labels is not result.labels:
-                silhouette = silhouette_score(result.distances, labels, "precomputed")
     if split_hues and k is None and result.method == "agglomerative" and n_strong > 1:
-        from shelfscan.cluster.methods import silhouette as silhouette_score
         from shelfscan.counting.hues import hue_histograms, split_by_hue
         from shelfscan.embed.crops import crop_boxes
 
         hues, coloured = hue_histograms(crop_boxes(pixels, detections.xyxy[strong], HUE_CROP))
-        split = split_by_hue(labels, hues, coloured)
-        if split is not labels:
-            labels = split
-            silhouette = None if result.distances is None else \
-                silhouette_score(result.distances, labels, "precomputed")
+        labels = split_by_hue(labels, hues, coloured)
+    if labels is not result.labels:  # the types changed: score the grouping once, on the distances cut
+        from shelfscan.cluster.methods import silhouette as silhouette_score
+
+        silhouette = None if result.distances is None else silhouette_score(result.distances, labels, "precomputed")
     if not strong.all():
         detections, embeddings, labels, silhouette = _confirm(detections, embeddings, labels, strong, result,
                                                               silhouette)

@@ -95,6 +95,14 @@ def resize_crops(crops: Sequence[np.ndarray], size: int) -> np.ndarray:
     return out
 
 
+def central_hsv(crop: np.ndarray, margin: float = COLOUR_MARGIN) -> np.ndarray:
+    """The central region of a square (S, S, 3) uint8 RGB crop (``margin`` of the side left out on each border,
+    at least one pixel kept) in OpenCV's HSV (hue 0..179)."""
+    s = crop.shape[0]
+    m = min(int(round(s * margin)), (s - 1) // 2)
+    return cv2.cvtColor(np.ascontiguousarray(crop[m:s - m, m:s - m]), cv2.COLOR_RGB2HSV)
+
+
 def colour_histograms(crops: np.ndarray, bins: tuple[int, int, int] = COLOUR_BINS,
                       margin: float = COLOUR_MARGIN) -> np.ndarray:
     """Colour statistics of each crop's central region (where the label is).
@@ -112,9 +120,8 @@ def colour_histograms(crops: np.ndarray, bins: tuple[int, int, int] = COLOUR_BIN
     out = np.zeros((n, int(np.prod(bins))), np.float32)
     if n == 0:
         return out
-    m = min(int(round(s * margin)), (s - 1) // 2)
     for i in range(n):
-        hsv = cv2.cvtColor(np.ascontiguousarray(crops[i, m:s - m, m:s - m]), cv2.COLOR_RGB2HSV)
+        hsv = central_hsv(crops[i], margin)
         hist = cv2.calcHist([hsv], [0, 1, 2], None, list(bins), [0, 180, 0, 256, 0, 256]).ravel()
         out[i] = np.sqrt(hist / max(float(hist.sum()), 1.0))
     return out
