@@ -16,6 +16,7 @@ from PIL import Image
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
+from shelfscan.detections import Detections  # noqa: E402
 from shelfscan.inference import Detector  # noqa: E402
 from shelfscan.models.detector import DetectorConfig, ShelfDetector  # noqa: E402
 from shelfscan.serve import create_app  # noqa: E402
@@ -224,30 +225,53 @@ class _StubCount:
         boxes = [[round(v, 1) for v in b] for b in self.det.xyxy.tolist()]
         return {"image": None, "total": len(self.det), "silhouette": None, "method": self.method,
                 "groups": [{"id": 0, "count": len(boxes), "share_of_facings": 1.0, "share_of_width": 1.0,
-                            "example_box": boxes[0], "boxes": boxes}]}
+                            "example_box": boxes[0], "boxes": boxes}] if boxes else []}
 
     def save(self, out_dir) -> None:
         Image.fromarray(self.image).save(out_dir / "annotated.jpg")
         Image.fromarray(self.image[:50, :60]).save(out_dir / "types.jpg")
 
 
-def test_count_endpoint_wiring(detector, shelf_jpeg, monkeypatch):
-    """/v1/count against the documented interface of shelfscan.counting (a stub module here)."""
-    import sys
+def _stub_counting(calls: list):
+    """A stand-in for shelfscan.counting with its documented count() interface; records each call's arguments."""
     import types
 
     stub = types.ModuleType("shelfscan.counting")
-    stub.group_products = lambda image, detections, *, method="default": _StubCount(image, detections, method)
-    monkeypatch.setitem(sys.modules, "shelfscan.counting", stub)
+    stub.WEAK_CONF, stub.COUNT_CONF = 0.5, 0.6
+
+    def count(image, *, detector, conf, confirm_below, method="default"):
+        calls.append({"conf": conf, "confirm_below": confirm_below, "method": method})
+        det = detector.predict(image).with_scores_above(conf)
+        return _StubCount(image, det, method)
+
+    stub.count = count
+    return stub
+
+
+def test_count_endpoint_wiring(detector, shelf_jpeg, monkeypatch):
+    """/v1/count against the documented interface of shelfscan.counting (a stub module here)."""
+    import sys
+
+    calls = []
+    monkeypatch.setitem(sys.modules, "shelfscan.counting", _stub_counting(calls))
     data, (h, w, _) = shelf_jpeg
-    c = TestClient(create_app(detector, group_method="by-colour"))
+    c = TestClient(create_app(detector, group_method="by-colour", count_conf=0.0, confirm_below=0.0))
     body = post(c, "/v1/count?images=true", data, name="../../etc/aisle 4.jpg").json()
     assert body["total"] == MAX_DET and body["method"] == "by-colour"
+    assert calls[-1] == {"conf": 0.0, "confirm_below": 0.0, "method": "by-colour"}
     assert body["image"] == "aisle 4.jpg"  # the display name only, never a path
     assert Image.open(io.BytesIO(base64.b64decode(body["annotated_jpeg"]))).size == (w, h)
     assert Image.open(io.BytesIO(base64.b64decode(body["types_jpeg"]))).size == (60, 50)
     plain = post(TestClient(create_app(detector)), "/v1/count", data).json()
     assert plain["method"] == "default" and "types_jpeg" not in plain
+    # by default /v1/count counts as `shelfscan count` does, whatever threshold /v1/detect uses
+    assert calls[-1] == {"conf": 0.5, "confirm_below": 0.6, "method": "default"}
+
+
+def test_count_thresholds_are_checked():
+    for kw in ({"count_conf": 1.5}, {"confirm_below": -0.1}):
+        with pytest.raises(ValueError, match=f"{next(iter(kw))}: expected a score in \\[0, 1\\]"):
+            create_app(object(), **kw)
 
 
 def test_count_without_counting_module_is_501(client, shelf_jpeg, monkeypatch):
@@ -258,14 +282,36 @@ def test_count_without_counting_module_is_501(client, shelf_jpeg, monkeypatch):
     assert_alive(client)
 
 
-def test_count_endpoint(client, shelf_jpeg):
-    counting = pytest.importorskip("shelfscan.counting")
-    assert hasattr(counting, "group_products")
+def test_count_endpoint(detector, shelf_jpeg):
+    pytest.importorskip("shelfscan.counting")
     data, _ = shelf_jpeg
-    res = post(client, "/v1/count?images=true", data)
+    every_box = TestClient(create_app(detector, count_conf=0.0, confirm_below=0.0))
+    res = post(every_box, "/v1/count?images=true", data)
     assert res.status_code == 200, res.text
     body = res.json()
     assert body["total"] == MAX_DET == sum(g["count"] for g in body["groups"])
     assert abs(sum(g["share_of_facings"] for g in body["groups"]) - 1.0) < 1e-6
     for key in ("annotated_jpeg", "types_jpeg"):
         assert Image.open(io.BytesIO(base64.b64decode(body[key]))).format == "JPEG"
+
+
+def test_count_endpoint_counts_like_the_count_command(detector, monkeypatch):
+    """With its defaults /v1/count keeps the boxes `shelfscan count` keeps (scores >= 0.5; 0.5-0.6 only when they
+    look like a type), while /v1/detect returns every box the served detector finds."""
+    counting = pytest.importorskip("shelfscan.counting")
+    image, truth = render_shelf(3, width=640)
+    scores = np.linspace(0.05, 0.95, len(truth)).astype(np.float32)  # a third of the boxes under 0.35
+
+    class FixedDetector(Detector):
+        def predict(self, rgb):
+            return Detections(truth.xyxy, scores)
+
+    fixed = FixedDetector(detector.model, conf=0.0)
+    client = TestClient(create_app(fixed))
+    data = encode(image, "PNG")
+    assert len(post(client, "/v1/detect", data, name="s.png", mime="image/png").json()["detections"]) == len(truth)
+    body = post(client, "/v1/count", data, name="s.png", mime="image/png").json()
+    expected = counting.count(image, detector=fixed, conf=0.5)
+    strong, weak = int((scores >= 0.6).sum()), int(((scores >= 0.5) & (scores < 0.6)).sum())
+    assert weak > 0 and body["total"] == expected.total and strong <= body["total"] <= strong + weak
+    assert sorted(g["count"] for g in body["groups"]) == sorted(g.count for g in expected.groups)

@@ -34,6 +34,7 @@ def test_serve_passes_options(model_path, captured, monkeypatch):
     client = TestClient(app)
     health = client.get("/healthz").json()
     assert health["imgsz"] == 320 and health["max_bytes"] == 2**20 and health["api_key_required"]
+    assert health["count"] == {"conf": 0.5, "confirm_below": 0.6}  # the thresholds of `shelfscan count`
     assert client.post("/v1/detect", files={"image": ("a.jpg", b"x", "image/jpeg")}).status_code == 401
 
 
@@ -100,3 +101,9 @@ def test_shipped_default_model_is_named_and_offers_the_others(captured, monkeypa
     health = TestClient(captured[0][0]).get("/healthz").json()
     assert health["default_model"] == "shelf"
     assert set(health["models"]) == set(SHIPPED_MODELS)
+
+
+def test_count_thresholds_reach_the_app(model_path, captured):
+    assert main(["serve", "--model", str(model_path), "--count-conf", "0.7", "--confirm-below", "0"]) == 0
+    (app, _), = captured
+    assert TestClient(app).get("/healthz").json()["count"] == {"conf": 0.7, "confirm_below": 0.0}

@@ -38,6 +38,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="offer another model too (a shipped name, or NAME=PATH); requests pick it with ?model=NAME "
                         "(default: with no --model, every other shipped model; 'none' offers only --model)")
     p.add_argument("--group-method", default=None, help="grouping method for /v1/count (default: the library's)")
+    p.add_argument("--count-conf", type=float, default=None, metavar="S",
+                   help="/v1/count counts boxes scoring >= S (default 0.5, as `shelfscan count`; --conf still "
+                        "applies first and is what /v1/detect uses)")
+    p.add_argument("--confirm-below", type=float, default=None, metavar="S",
+                   help="/v1/count: boxes scoring under S only join product types they look like (default 0.6, as "
+                        "`shelfscan count`; 0: every counted box forms types)")
     p.set_defaults(func=run)
 
 
@@ -82,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     cors = True if args.cors == ["*"] else (args.cors or False)
     app = create_app(detector, api_key=api_key, max_bytes=int(args.max_mb * 2**20), timeout_s=args.timeout,
                      cors=cors, max_pixels=int(args.max_megapixels * 2**20),
-                     workers=args.workers, group_method=args.group_method, extra_models=extra,
+                     workers=args.workers, group_method=args.group_method, count_conf=args.count_conf,
+                     confirm_below=args.confirm_below, extra_models=extra,
                      model_name=main_name if shipped else None)
     if api_key is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"shelfscan serve: warning: listening on {args.host} without an API key; anyone who can reach this "

@@ -13,7 +13,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from importlib import resources
+from importlib import import_module, resources
 from pathlib import Path, PurePath
 from typing import Any, Sequence
 
@@ -83,6 +83,7 @@ def detections_json(det: Detections) -> list[dict]:
 def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                timeout_s: float = 30.0, cors: bool | Sequence[str] = False, max_pixels: int = DEFAULT_MAX_PIXELS,
                workers: int = 1, max_queue: int = 32, group_method: str | None = None,
+               count_conf: float | None = None, confirm_below: float | None = None,
                live_models: dict[str, Path] | None = None, model_name: str | None = None,
                extra_models: dict[str, Any] | None = None) -> FastAPI:
     """Build the app.
@@ -96,7 +97,12 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
             read from the header before decoding).
         cors: False (default, no CORS headers), True (any origin) or a list of allowed origins.
         workers: inference threads. max_queue: requests waiting for inference beyond which new ones get 503.
-        group_method: ``method`` passed to ``shelfscan.counting.group_products`` (None: its default).
+        group_method: ``method`` passed to ``shelfscan.counting.count`` (None: its default).
+        count_conf: ``/v1/count`` counts boxes scoring at least this (None: ``shelfscan.counting.WEAK_CONF``,
+            0.5, as ``shelfscan count``); ``/v1/detect`` keeps the detector's own threshold. Boxes under the
+            detector's threshold are never seen, so a ``count_conf`` below it changes nothing.
+        confirm_below: boxes scoring under this do not form product types, they are counted only when they look
+            like one (None: ``shelfscan.counting.COUNT_CONF``, 0.6; 0: every counted box forms types).
         model_name: the name clients use for ``model`` (default: its shipped name, else ``"default"``).
         extra_models: more models the API offers, name -> what ``model`` accepts; a request picks one with the
             query parameter ``model=NAME`` (e.g. ``{"apparel": "apparel"}``). The upload page lists them all.
@@ -110,6 +116,9 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
                         ("workers", workers), ("max_queue", max_queue)):
         if not value > 0:
             raise InputError(f"{name}: expected a positive number, got {value!r}")
+    for name, value in (("count_conf", count_conf), ("confirm_below", confirm_below)):
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise InputError(f"{name}: expected a score in [0, 1] or None, got {value!r}")
     if api_key is not None and not api_key.strip():
         raise InputError("api_key: expected a non-empty key or None, got an empty string")
     detector = _build_detector(model)
@@ -123,6 +132,11 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         if name in detectors:
             raise InputError(f"extra_models: expected names other than {sorted(detectors)}, got {name!r} again")
         detectors[name] = _build_detector(spec)
+    try:
+        thresholds = _count_thresholds(import_module("shelfscan.counting"), count_conf, confirm_below)
+        counting_info = {"conf": thresholds[0], "confirm_below": thresholds[1]}
+    except ImportError:  # /v1/count answers 501
+        counting_info = None
     runtime = "onnxruntime" if type(detector.model).__name__ == "OnnxDetectorModel" else "pytorch"
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shelfscan-infer")
     waiting = {"n": 0}
@@ -207,7 +221,7 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
     def healthz() -> dict:
         return {"status": "ok", "version": __version__, "runtime": runtime, "classes": detector.class_names,
                 "imgsz": detector.imgsz, "conf": detector.conf, "max_bytes": max_bytes, "max_pixels": max_pixels,
-                "api_key_required": api_key is not None, "default_model": model_name,
+                "api_key_required": api_key is not None, "default_model": model_name, "count": counting_info,
                 "models": {n: {"classes": d.class_names, "imgsz": d.imgsz} for n, d in detectors.items()}}
 
     @app.post("/v1/detect", tags=["v1"], dependencies=[Depends(key_header)])
@@ -234,14 +248,15 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         """Products grouped into types with counts and shares (the ``ShelfCount`` JSON of shelfscan.counting);
         ``annotated_jpeg`` (boxes coloured by type) and ``types_jpeg`` (contact sheet) with ``images=true``."""
         try:
-            from shelfscan.counting import group_products
+            counting = import_module("shelfscan.counting")  # optional: the server also runs without it
         except ImportError:
             raise StarletteHTTPException(501, "POST /v1/count: expected shelfscan.counting in this build, got "
                                               "none; use POST /v1/detect") from None
         chosen = pick(model)
         t0 = time.perf_counter()
         rgb, name = await read_image(image)
-        out = await infer(_count, chosen, group_products, rgb, group_method, images)
+        conf, confirm = _count_thresholds(counting, count_conf, confirm_below)
+        out = await infer(_count, chosen, counting.count, rgb, group_method, conf, confirm, images)
         out["image"] = out.get("image") or name  # the library does not know the upload's file name
         out["time_ms"] = {"total": round((time.perf_counter() - t0) * 1e3, 1)}
         return out
@@ -270,10 +285,18 @@ def _annotated(rgb: np.ndarray, det: Detections) -> str:
     return _jpeg_base64(draw_count(draw_boxes(rgb, det, labels=labels), f"{len(det)} {'items' if multi else 'products'}"))
 
 
-def _count(detector, group_products, rgb: np.ndarray, method: str | None, images: bool) -> dict:
-    """Detect, group and (optionally) draw, on the inference pool. Returns the ShelfCount JSON dict."""
-    det = detector.predict(rgb)
-    shelf = group_products(rgb, det) if method is None else group_products(rgb, det, method=method)
+def _count_thresholds(counting, count_conf: float | None, confirm_below: float | None) -> tuple[float, float]:
+    """The score thresholds /v1/count uses: the given ones, else the library's (those of ``shelfscan count``)."""
+    return (counting.WEAK_CONF if count_conf is None else count_conf,
+            counting.COUNT_CONF if confirm_below is None else confirm_below)
+
+
+def _count(detector, count, rgb: np.ndarray, method: str | None, conf: float, confirm_below: float,
+           images: bool) -> dict:
+    """Detect, group and (optionally) draw, on the inference pool, with ``shelfscan.counting.count`` (the same
+    steps as ``shelfscan count``). Returns the ShelfCount JSON dict."""
+    kwargs = {} if method is None else {"method": method}
+    shelf = count(rgb, detector=detector, conf=conf, confirm_below=confirm_below, **kwargs)
     out = dict(shelf.to_json())
     if images:
         with tempfile.TemporaryDirectory(prefix="shelfscan-serve-") as tmp:
