@@ -1,5 +1,6 @@
 """CPU training smoke test: a tiny model on a few synthetic shelves; loss goes down; checkpoints reload and predict."""
 import json
+import re
 
 import numpy as np
 import torch
@@ -55,3 +56,20 @@ def test_train_cli_writes_run_and_checkpoint_reloads(tmp_path):
                "--resume", str(run / "last.pt")])
     assert rc == 0
     assert [h["epoch"] for h in json.loads((run / "metrics.json").read_text())] == [1, 2, 3]
+
+
+def test_train_cli_lite2_backbone_round_trips_and_init_must_match(tmp_path, capsys):
+    """--backbone lite2 builds the larger trunk, the checkpoint remembers it, and --init from it into a Lite0
+    model is refused with what was expected and what came."""
+    from shelfscan.cli import main
+    from shelfscan.synth import write_synthetic_dataset
+
+    data = tmp_path / "data"
+    write_synthetic_dataset(data, 2, seed=1, split="train", width=256)
+    common = ["--data", str(data), "--epochs", "1", "--batch", "2", "--imgsz", "256", "--crop", "128", "--width",
+              "16", "--frozen-stages", "6", "--no-pretrained", "--project", str(tmp_path / "runs")]
+    assert main(["train", *common, "--backbone", "lite2", "--name", "l2"]) == 0
+    model = load_detector(tmp_path / "runs" / "l2" / "best.pt")
+    assert model.config.backbone == "lite2" and model.backbone.out_channels == (48, 120, 352)
+    assert main(["train", *common, "--name", "l0", "--init", str(tmp_path / "runs" / "l2" / "best.pt")]) == 2
+    assert re.search("expected a checkpoint with the lite0 backbone, got .*best.pt with lite2", capsys.readouterr().err)

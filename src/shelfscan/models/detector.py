@@ -1,4 +1,4 @@
-"""The dense product detector: EfficientNet-Lite0 → PAN → anchor-free head with IoU quality."""
+"""The dense product detector: EfficientNet-Lite (Lite0 by default) → PAN → anchor-free head with IoU quality."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from shelfscan.models.backbone import Lite0Features, normalize_images
+from shelfscan.models.backbone import DEFAULT_BACKBONE, LiteFeatures, normalize_images
 from shelfscan.models.head import LevelHead, anchor_points, distances_to_boxes
 from shelfscan.models.neck import PAN
 
@@ -22,6 +22,7 @@ class DetectorConfig:
         imgsz: working resolution (longest side, pixels) the model was trained for; inference default.
         hard_score_rate: r in score = hard^r · iou^(1-r) (classification × predicted IoU).
         frozen_stages: backbone stages kept frozen during training.
+        backbone: ``"lite0"`` (default; every checkpoint saved before this field existed) or ``"lite2"``.
     """
 
     class_names: list[str] = field(default_factory=lambda: ["object"])
@@ -30,6 +31,7 @@ class DetectorConfig:
     imgsz: int = 1024
     hard_score_rate: float = 0.5
     frozen_stages: int = 2
+    backbone: str = DEFAULT_BACKBONE
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,7 +53,8 @@ class ShelfDetector(nn.Module):
     def __init__(self, config: DetectorConfig, pretrained_backbone: bool = True) -> None:
         super().__init__()
         self.config = config
-        self.backbone = Lite0Features(pretrained=pretrained_backbone, frozen_stages=config.frozen_stages)
+        self.backbone = LiteFeatures(config.backbone, pretrained=pretrained_backbone,
+                                     frozen_stages=config.frozen_stages)
         self.neck = PAN(self.backbone.out_channels, config.width)
         self.heads = nn.ModuleList(LevelHead(config.width, len(config.class_names), config.head_depth)
                                    for _ in self.backbone.strides)
