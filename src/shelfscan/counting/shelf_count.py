@@ -278,7 +278,6 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
     # (no distances: every crop alike, one type, nothing to absorb)
     if (absorb_edges and k is None and result.method == "agglomerative" and n_strong > 2
             and result.distances is not None):
-        from shelfscan.cluster.methods import silhouette as silhouette_score
         from shelfscan.counting.fragments import absorb_edge_fragments, touches_border
 
         border = touches_border(detections.xyxy[strong], pixels.shape[1], pixels.shape[0])

@@ -116,7 +116,7 @@ def colour_histograms(crops: np.ndarray, bins: tuple[int, int, int] = COLOUR_BIN
         float32 (N, prod(bins)): square roots of the normalised histogram counts (Hellinger mapping), so that
         each row has unit L2 norm and dot products are Bhattacharyya coefficients.
     """
-    n, s = len(crops), crops.shape[1] if len(crops) else 0
+    n = len(crops)
     out = np.zeros((n, int(np.prod(bins))), np.float32)
     if n == 0:
         return out
