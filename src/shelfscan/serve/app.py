@@ -132,9 +132,10 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         if name in detectors:
             raise InputError(f"extra_models: expected names other than {sorted(detectors)}, got {name!r} again")
         detectors[name] = _build_detector(spec)
-    try:
-        thresholds = _count_thresholds(import_module("shelfscan.counting"), count_conf, confirm_below)
-        counting_info = {"conf": thresholds[0], "confirm_below": thresholds[1]}
+    try:  # the thresholds /v1/count uses: the given ones, else the library's (those of `shelfscan count`)
+        counting = import_module("shelfscan.counting")
+        counting_info = {"conf": counting.WEAK_CONF if count_conf is None else count_conf,
+                         "confirm_below": counting.COUNT_CONF if confirm_below is None else confirm_below}
     except ImportError:  # /v1/count answers 501
         counting_info = None
     runtime = "onnxruntime" if type(detector.model).__name__ == "OnnxDetectorModel" else "pytorch"
@@ -248,15 +249,17 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         """Products grouped into types with counts and shares (the ``ShelfCount`` JSON of shelfscan.counting);
         ``annotated_jpeg`` (boxes coloured by type) and ``types_jpeg`` (contact sheet) with ``images=true``."""
         try:
-            counting = import_module("shelfscan.counting")  # optional: the server also runs without it
+            count_products = import_module("shelfscan.counting").count  # optional: the server runs without it
         except ImportError:
+            count_products = None
+        if count_products is None or counting_info is None:
             raise StarletteHTTPException(501, "POST /v1/count: expected shelfscan.counting in this build, got "
-                                              "none; use POST /v1/detect") from None
+                                              "none; use POST /v1/detect")
         chosen = pick(model)
         t0 = time.perf_counter()
         rgb, name = await read_image(image)
-        conf, confirm = _count_thresholds(counting, count_conf, confirm_below)
-        out = await infer(_count, chosen, counting.count, rgb, group_method, conf, confirm, images)
+        out = await infer(_count, chosen, count_products, rgb, group_method, counting_info["conf"],
+                          counting_info["confirm_below"], images)
         out["image"] = out.get("image") or name  # the library does not know the upload's file name
         out["time_ms"] = {"total": round((time.perf_counter() - t0) * 1e3, 1)}
         return out
@@ -283,12 +286,6 @@ def _annotated(rgb: np.ndarray, det: Detections) -> str:
     multi = len(det.class_names) > 1  # tagging models (e.g. apparel): each box carries its class and score
     labels = [f"{n} {s:.2f}" for n, s in zip(det.labels, det.scores)] if multi else None
     return _jpeg_base64(draw_count(draw_boxes(rgb, det, labels=labels), f"{len(det)} {'items' if multi else 'products'}"))
-
-
-def _count_thresholds(counting, count_conf: float | None, confirm_below: float | None) -> tuple[float, float]:
-    """The score thresholds /v1/count uses: the given ones, else the library's (those of ``shelfscan count``)."""
-    return (counting.WEAK_CONF if count_conf is None else count_conf,
-            counting.COUNT_CONF if confirm_below is None else confirm_below)
 
 
 def _count(detector, count, rgb: np.ndarray, method: str | None, conf: float, confirm_below: float,
