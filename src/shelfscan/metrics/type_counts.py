@@ -110,3 +110,41 @@ def match_clusters(true_labels: Any, cluster_labels: Any) -> dict[Hashable, Hash
         if table[r, c] > 0:
             mapping[row_names[r].item()] = col_names[c].item()
     return mapping
+
+
+def shelf_type_scores(true_types: Any, pred_types: Any) -> dict:
+    """How well the types found on one shelf agree with the types a person sees, over the same boxes.
+
+    Args:
+        true_types: (N,) true type of each judged box (any hashable labels).
+        pred_types: (N,) predicted type of the same boxes (``-1``, unassigned, counts as one more type).
+
+    Returns:
+        ``{"ari", "mciou", "types_true", "types_pred", "boxes"}``:
+
+        - ``ari``: adjusted Rand index; ``nan`` with fewer than 2 true types (undefined there).
+        - ``mciou``: per-shelf count mCIoU. True and predicted types are paired one-to-one by Hungarian matching
+          on the boxes they share (pairs sharing no box are not pairs); a pair scores min/max of the two
+          types' counts, every unpaired type on either side scores 0, and the mean runs over all types of both
+          sides counted once (pairs + unpaired true + unpaired predicted); ``nan`` with no box.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    y_true, y_pred = np.asarray(true_types), np.asarray(pred_types)
+    if y_true.ndim != 1 or y_pred.ndim != 1 or len(y_true) != len(y_pred):
+        raise InputError(f"shelf_type_scores: expected two 1-D label sequences of equal length, "
+                         f"got shapes {y_true.shape} and {y_pred.shape}")
+    n_true, n_pred = len(np.unique(y_true)), len(np.unique(y_pred))
+    out = {"ari": math.nan, "mciou": math.nan, "types_true": n_true, "types_pred": n_pred, "boxes": len(y_true)}
+    if len(y_true) == 0:
+        return out
+    if n_true >= 2:
+        out["ari"] = float(adjusted_rand_score(y_true, y_pred))
+    table = contingency_matrix(y_pred, y_true)  # (predicted types, true types) shared boxes
+    rows, cols = linear_sum_assignment(table, maximize=True)
+    shared = table[rows, cols] > 0
+    rows, cols = rows[shared], cols[shared]
+    pred_n, true_n = table.sum(1)[rows], table.sum(0)[cols]
+    pair_scores = np.minimum(pred_n, true_n) / np.maximum(pred_n, true_n)
+    out["mciou"] = float(pair_scores.sum() / (n_true + n_pred - len(rows)))
+    return out
