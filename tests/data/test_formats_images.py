@@ -8,10 +8,10 @@ from shelfscan.data.images import copy_image, inspect_images
 
 
 def test_suffixes_are_lower_case_and_complete():
-    assert set(IMAGE_SUFFIXES) == {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+    assert set(IMAGE_SUFFIXES) == {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
 
-@pytest.mark.parametrize("name", ["a.jpg", "a.png", "a.bmp", "a.webp", "a.tif"])
+@pytest.mark.parametrize("name", ["a.jpg", "a.png", "a.bmp", "a.webp", "a.tif", "a.gif"])
 def test_good_images_pass(tmp_path, make_image, name):
     assert check_image(make_image(tmp_path / name)) is None
 

@@ -94,7 +94,7 @@ def test_also_rejects_unknown_names(model_path, captured):
 def test_shipped_default_model_is_named_and_offers_the_others(captured, monkeypatch):
     from shelfscan.models.checkpoint import SHIPPED_MODELS, WEIGHTS_DIR
 
-    if not all((WEIGHTS_DIR / f).is_file() for f in SHIPPED_MODELS.values()):
+    if not all((WEIGHTS_DIR / getattr(f, "checkpoint", f)).is_file() for f in SHIPPED_MODELS.values()):
         pytest.skip("shipped weights not installed")
     monkeypatch.delenv("SHELFSCAN_API_KEY", raising=False)
     assert main(["serve"]) == 0

@@ -58,4 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{fmt} {name}: {len(dataset)} images, {dataset.num_boxes} boxes, {len(dataset.class_names)} classes "
               f"-> {written}", file=sys.stderr)
         total += len(dataset)
+    if not total:
+        print(f"{args.data}: expected at least one image to convert, got none (see the report above)",
+              file=sys.stderr)
     return 0 if total else 1

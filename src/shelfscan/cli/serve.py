@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="largest accepted image in megapixels (2^20 pixels), checked before decoding (default 64)")
     p.add_argument("--timeout", type=float, default=30.0,
                    help="seconds an upload may take to arrive, and a result to be computed (default 30)")
+    p.add_argument("--header-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds a connection may take to send a request head, from opening or from its last "
+                        "response; idle and trickling (slowloris) connections are closed after it (default 10)")
     p.add_argument("--cors", action="append", metavar="ORIGIN", default=None,
                    help="allow browser pages from ORIGIN (repeatable; '*' for any); default: no CORS")
     p.add_argument("--also", action="append", metavar="NAME[=PATH]", default=None,
@@ -60,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from shelfscan.inference import Detector
 
     for name, value in (("--port", args.port), ("--max-mb", args.max_mb), ("--timeout", args.timeout),
+                        ("--header-timeout", args.header_timeout),
                         ("--max-megapixels", args.max_megapixels), ("--workers", args.workers)):
         if not value > 0:
             raise InputError(f"{name}: expected a positive number, got {value!r}")
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     shipped = main_name in SHIPPED_MODELS
     if args.also is None:  # with a shipped --model, every other shipped model whose weights are installed
         extra = {n: n for n, f in SHIPPED_MODELS.items()
-                 if shipped and n != main_name and (WEIGHTS_DIR / f).is_file()}
+                 if shipped and n != main_name and (WEIGHTS_DIR / getattr(f, "checkpoint", f)).is_file()}
     else:
         extra = {}
         for item in args.also:
@@ -94,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
     if api_key is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"shelfscan serve: warning: listening on {args.host} without an API key; anyone who can reach this "
               f"port can use the API (set --api-key or ${API_KEY_ENV})", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, timeout_keep_alive=5, limit_concurrency=64,
-                log_level="info")
+    from shelfscan.serve.limits import server_options
+
+    # h11 with a deadline for request heads, and no connection-counting limit_concurrency: idle and slow
+    # sockets are closed and never block others; the app's queue bounds the work (see serve.limits)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
+                **server_options(header_timeout=args.header_timeout))
     return 0

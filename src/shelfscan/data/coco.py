@@ -3,7 +3,9 @@
 Boxes are ``[x, y, w, h]`` in absolute pixels; category ids are whatever the file says (read) and
 ``1..len(class_names)`` in ``class_names`` order (written). ``iscrowd=1`` regions are not product boxes: they are
 skipped and counted in the report. JSON carries no line numbers, so problems name the entry instead
-(``file.json: annotations[12]: expected ..., got ...``).
+(``file.json: annotations[12]: expected ..., got ...``). Ids are integers or strings (anything else - a list, an
+object, a bool - is a problem of its entry), numbers must be finite, and an image's ``file_name`` must stay inside
+the image folder (no ``..``, not absolute).
 """
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shelfscan.data.images import copy_image
-from shelfscan.data.load import choose_split, finish_records, make_boxes
+from shelfscan.data.images import copy_image, exists_as_file
+from shelfscan.data.load import bad_image_name, choose_split, finish_records, inside, make_boxes, natural_key
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
 from shelfscan.errors import FormatError, InputError
 
@@ -63,21 +65,55 @@ def _image_dir(json_path: Path, first_file: str | None) -> Path:
     existing = [c for c in candidates if c.is_dir()]
     if first_file is not None:
         for folder in existing:
-            if (folder / first_file).is_file():
+            if exists_as_file(folder / first_file):
                 return folder
     return existing[0] if existing else json_path.parent
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    """A finite JSON number as float; None for anything else (bools, strings, NaN, inf, ints past float range)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a 400-digit integer
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _size(value: object) -> int:
     """An image width or height from the JSON; 0 (unknown, read from the file) when absent or not a number."""
     number = _number(value)
-    return int(number) if number is not None and number >= 1 else 0
+    return int(number) if number is not None and 1 <= number < 2**31 else 0
+
+
+def _id(value: object) -> int | str | None:
+    """An id as COCO tools write them (an integer, or a string); None for lists, objects, bools, floats, null."""
+    return value if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+
+
+def _id_key(value: int | str) -> tuple:
+    """Sort key for ids of mixed types: integers by value first, then strings in natural order."""
+    return (0, value) if isinstance(value, int) else (1, natural_key(value))
+
+
+def _load_json(json_path: Path) -> object:
+    """The parsed document; FormatError (with a line where there is one) for anything that is not UTF-8 JSON."""
+    data = json_path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise FormatError(json_path, line, "UTF-8 text", f"byte 0x{data[exc.start]:02x} (save the file as UTF-8)") \
+            from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(json_path, exc.lineno, "valid JSON", exc.msg) from None
+    except RecursionError:
+        raise FormatError(json_path, None, "JSON nested at most a few hundred levels deep", "deeper nesting") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise FormatError(json_path, None, "valid JSON numbers", str(exc).split(";")[0]) from None
 
 
 def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, check_images: bool = True,
@@ -99,11 +135,7 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, ch
         FormatError: the file is not JSON, or lacks the ``images``/``annotations``/``categories`` lists.
     """
     json_path = _resolve_json(Path(json_path), split)
-    try:
-        with open(json_path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except json.JSONDecodeError as exc:
-        raise FormatError(json_path, exc.lineno, "valid JSON", exc.msg) from exc
+    doc = _load_json(json_path)
     if not isinstance(doc, dict):
         raise FormatError(json_path, None, "a JSON object with images, annotations and categories",
                           type(doc).__name__)
@@ -113,22 +145,29 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, ch
     report = LoadReport(source=str(json_path))
     where = str(json_path)
 
-    categories = sorted((c for c in doc["categories"] if isinstance(c, dict) and "id" in c and "name" in c),
-                        key=lambda c: c["id"])
+    categories = sorted((c for c in doc["categories"] if isinstance(c, dict) and _id(c.get("id")) is not None
+                         and isinstance(c.get("name"), (str, int)) and not isinstance(c.get("name"), bool)),
+                        key=lambda c: _id_key(c["id"]))
     if len(categories) != len(doc["categories"]):
-        report.problems.append(f"{where}: categories: expected entries with 'id' and 'name', got "
-                               f"{len(doc['categories']) - len(categories)} without")
+        report.problems.append(f"{where}: categories: expected entries with an integer or string 'id' and a 'name', "
+                               f"got {len(doc['categories']) - len(categories)} without")
     class_names = [str(c["name"]) for c in categories]
     cat_index = {c["id"]: i for i, c in enumerate(categories)}
     if len(cat_index) != len(categories) or len(set(class_names)) != len(class_names):
         raise FormatError(json_path, None, "unique category ids and names",
                           f"ids {[c['id'] for c in categories]}, names {class_names}")
+    cat_ids = sorted(cat_index, key=_id_key)
 
     images: dict[object, dict] = {}
     for i, entry in enumerate(doc["images"]):
-        if not (isinstance(entry, dict) and "id" in entry and isinstance(entry.get("file_name"), str)):
+        if not (isinstance(entry, dict) and _id(entry.get("id")) is not None
+                and isinstance(entry.get("file_name"), str) and entry["file_name"].strip()):
             report.problems.append(f"{where}: images[{i}]: expected an object with 'id' and 'file_name', "
-                                   f"got {str(entry)[:80]}")
+                                   f"got {str(entry)[:80]}")  # id: an integer or a string
+            continue
+        bad = bad_image_name(entry["file_name"])
+        if bad is not None:
+            report.problems.append(f"{where}: images[{i}]: file_name: {bad} (skipped)")
             continue
         if entry["id"] in images:
             report.problems.append(f"{where}: images[{i}]: expected a unique id, got {entry['id']!r} again")
@@ -141,17 +180,19 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, ch
         problem = None
         if not isinstance(ann, dict):
             problem = f"expected an object, got {type(ann).__name__}"
-        elif ann.get("image_id") not in images:
-            problem = f"expected an image_id listed in images, got {ann.get('image_id')!r}"
-        elif ann.get("category_id") not in cat_index:
-            problem = f"expected a category_id in {sorted(cat_index)}, got {ann.get('category_id')!r}"
+        elif _id(ann.get("image_id")) is None or ann["image_id"] not in images:
+            problem = f"expected an image_id listed in images, got {str(ann.get('image_id'))[:80]}"
+        elif _id(ann.get("category_id")) is None or ann["category_id"] not in cat_index:
+            problem = f"expected a category_id in {cat_ids[:20]}, got {str(ann.get('category_id'))[:80]}"
         else:
             bbox = ann.get("bbox")
             xywh = [_number(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else [None]
             if None in xywh:
-                problem = f"expected bbox [x, y, w, h] of 4 finite numbers, got {bbox!r}"
+                problem = f"expected bbox [x, y, w, h] of 4 finite numbers, got {str(bbox)[:80]}"
             elif xywh[2] < 0 or xywh[3] < 0:
                 problem = f"expected bbox width and height >= 0, got {bbox!r}"
+            elif not math.isfinite(xywh[0] + xywh[2]) or not math.isfinite(xywh[1] + xywh[3]):
+                problem = f"expected bbox corners x + w and y + h within float range, got {bbox!r}"
         if problem is not None:
             report.problems.append(f"{where}: annotations[{i}]: {problem}")
             continue
@@ -168,6 +209,10 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, ch
     records = []
     for image_id, entry in images.items():
         width, height = _size(entry.get("width")), _size(entry.get("height"))
+        for key, value in (("width", width), ("height", height)):
+            if not value and entry.get(key) is not None:
+                report.problems.append(f"{where}: image {entry['file_name']!r}: expected {key} as an integer in "
+                                       f"1..2^31, got {str(entry.get(key))[:40]} (read from the file instead)")
         rows = np.asarray(boxes[image_id], np.float64).reshape(-1, 5)
         record = ImageRecord(entry["file_name"], image_dir / entry["file_name"], width, height,
                              make_boxes(rows[:, :4], rows[:, 4].astype(np.int64), class_names, width, height,
@@ -200,7 +245,7 @@ def write_coco(dataset: Dataset, out_dir: str | Path, split: str = "train") -> P
     json_path = out_dir / "annotations" / f"{_PREFIX}{split}.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     for record in dataset.images:
-        copy_image(record.path, out_dir / "images" / record.name)
+        copy_image(record.path, inside(out_dir / "images", record.name))
     with open(json_path, "w", encoding="utf-8") as f:
         json.dump(dataset_to_coco(dataset), f)
     return json_path

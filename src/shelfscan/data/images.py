@@ -5,6 +5,12 @@ Shelf datasets carry broken files (SKU-110K has dozens of truncated JPEGs), so e
 of the compressed data; for JPEGs the decoder is asked for a 1/8-scale image (``Image.draft``), which still reads
 every byte of the entropy-coded data but skips most of the inverse DCT and colour work (about 2x faster than a
 full decode on 1600-px photos).
+
+Only raster formats are decoded (:data:`RASTER_FORMATS`: JPEG, PNG, WebP, TIFF, BMP, GIF): a file is identified
+by its content, and Pillow's other plugins (EPS and PDF, which call Ghostscript, and the rest) are never tried, so an
+EPS file named ``.jpg`` is "not an image". An image larger than :data:`MAX_PIXELS` is refused from its header,
+before its pixels are allocated (a 1 MB PNG can declare 20000x20000 pixels). Whatever a broken file makes the
+decoder raise, it becomes a reason (``inspect_image``) or an :class:`InputError` (``read_image``), never a crash.
 """
 from __future__ import annotations
 
@@ -20,15 +26,71 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from shelfscan.errors import InputError
 
-IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
+# Pillow plugins an image may be decoded with (MPO: phone JPEGs with a depth map or preview); nothing that calls an
+# external program (EPS, PDF) or a vector, video or scientific format
+RASTER_FORMATS: tuple[str, ...] = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF")
+# Pillow's own decompression-bomb limit (2 x Image.MAX_IMAGE_PIXELS by default), held fixed here so that an
+# application setting Image.MAX_IMAGE_PIXELS = None does not switch the check off: 179 MP, about 540 MB as RGB
+MAX_PIXELS = 178_956_970
 
 _ORIENTATION_TAG = 0x0112  # EXIF orientation; values 5..8 swap width and height
 _SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 
 
+def exists_as_file(path: str | Path) -> bool:
+    """``Path(path).is_file()``, False instead of an error for names the OS refuses (too long, a NUL byte)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def is_image_file(path: str | Path) -> bool:
     """True when ``path`` has one of :data:`IMAGE_SUFFIXES` (case-insensitive)."""
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+class ImageTooLarge(InputError):
+    """An image whose header declares more than the allowed number of pixels (a decompression bomb, or a photo
+    too large to decode here); raised before its pixels are allocated. ``size`` is (width, height) when known."""
+
+    def __init__(self, pixels: int, max_pixels: int, size: tuple[int, int] | None = None,
+                 where: object = None) -> None:
+        self.pixels, self.max_pixels, self.size = pixels, max_pixels, size
+        got = f"{size[0]}x{size[1]} = {pixels} pixels" if size else f"{pixels} pixels"
+        self.reason = f"expected at most {max_pixels} pixels, got {got} (decompression-bomb guard: refused from " \
+                      f"the header, nothing decoded)"
+        super().__init__(f"{where}: {self.reason}" if where is not None else self.reason)
+
+
+def raster_formats() -> list[str]:
+    """:data:`RASTER_FORMATS` this Pillow build can open (registers Pillow's plugins on first use)."""
+    Image.init()
+    return [f for f in RASTER_FORMATS if f in Image.OPEN]
+
+
+def open_raster(fp, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """``Image.open`` restricted to :data:`RASTER_FORMATS`, refusing more than ``max_pixels`` pixels.
+
+    Raises:
+        UnidentifiedImageError: not a raster image of those formats (EPS, PDF, text, ...).
+        ImageTooLarge: the header declares more than ``max_pixels`` pixels (also when Pillow's own bomb check
+            trips first).
+        Exception: whatever Pillow raises on a broken header (OSError, SyntaxError, ValueError, ...).
+    """
+    try:
+        image = Image.open(fp, formats=raster_formats())
+    except Image.DecompressionBombError as exc:  # Pillow's limit is below ours: report ours, with the size
+        import re
+
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise ImageTooLarge(int(found.group(1)) if found else max_pixels + 1, max_pixels) from None
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise ImageTooLarge(width * height, max_pixels, (width, height))
+    return image
 
 
 def _oriented_size(image: Image.Image) -> tuple[int, int]:
@@ -53,25 +115,25 @@ def inspect_image(path: str | Path) -> tuple[str | None, tuple[int, int] | None]
     try:
         if path.stat().st_size == 0:
             return "empty file", None
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a name with a NUL byte
         return "file not found", None
     size = None
     fmt = "image"
     try:
-        with Image.open(path) as image:
+        with open_raster(path) as image:
             fmt = image.format or "image"
             size = _oriented_size(image)
             if fmt == "JPEG":  # 1/8-scale decode: reads all the data, skips most of the pixel work
                 image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
             load_strict(image)
     except UnidentifiedImageError:
-        return "not an image", None
-    except Image.DecompressionBombError as exc:
-        return f"cannot decode ({exc})", size
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        return "not an image", None  # nor one of RASTER_FORMATS (an EPS named .jpg is "not an image")
+    except ImageTooLarge as exc:
+        return f"too large ({exc.reason})", None
+    except Exception as exc:  # noqa: BLE001 - a broken file may make a decoder raise anything; it is a reason here
         if "truncated" in str(exc) or isinstance(exc, EOFError):
             return f"truncated {fmt}", size
-        return f"cannot decode ({exc})", size
+        return f"cannot decode ({type(exc).__name__}: {exc})", size
     return None, size
 
 
@@ -114,14 +176,18 @@ def inspect_images(paths: Sequence[str | Path], workers: int | None = None) -> l
 def image_size(path: str | Path) -> tuple[int, int]:
     """``(width, height)`` from the file header only, EXIF orientation applied (the shape read_image returns)."""
     try:
-        with Image.open(path) as image:
+        with open_raster(path) as image:
             return _oriented_size(image)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: expected an image file, got no such file") from exc
     except UnidentifiedImageError as exc:
-        raise InputError(f"{path}: expected an image file, got a file that is not an image") from exc
-    except OSError as exc:
-        raise InputError(f"{path}: expected an image file, got an unreadable file ({exc})") from exc
+        raise InputError(f"{path}: expected an image file ({', '.join(RASTER_FORMATS)}), got a file that is not an "
+                         "image") from exc
+    except ImageTooLarge as exc:
+        raise ImageTooLarge(exc.pixels, exc.max_pixels, exc.size, where=path) from None
+    except Exception as exc:  # noqa: BLE001 - whatever a broken header makes Pillow raise
+        raise InputError(f"{path}: expected an image file, got an unreadable file ({type(exc).__name__}: "
+                         f"{exc})") from exc
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -132,16 +198,22 @@ def read_image(path: str | Path) -> np.ndarray:
             and the reason).
     """
     try:
-        with Image.open(path) as image:
+        with open_raster(path) as image:
             load_strict(image)
             image = ImageOps.exif_transpose(image)
             return pil_to_rgb(image)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: expected an image file, got no such file") from exc
     except UnidentifiedImageError as exc:
-        raise InputError(f"{path}: expected an image file, got a file that is not an image") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        reason = "a truncated file" if "truncated" in str(exc) else f"an undecodable file ({exc})"
+        raise InputError(f"{path}: expected an image file ({', '.join(RASTER_FORMATS)}), got a file that is not an "
+                         "image") from exc
+    except ImageTooLarge as exc:
+        raise ImageTooLarge(exc.pixels, exc.max_pixels, exc.size, where=path) from None
+    except MemoryError:
+        raise InputError(f"{path}: expected an image that fits in memory, got one that does not") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a broken file makes the decoder raise
+        reason = "a truncated file" if "truncated" in str(exc) or isinstance(exc, EOFError) \
+            else f"an undecodable file ({type(exc).__name__}: {exc})"
         raise InputError(f"{path}: expected a decodable image, got {reason}") from exc
 
 
@@ -193,7 +265,7 @@ def copy_image(src: str | Path, dst: str | Path) -> None:
             e.g. from two splits written into one ``images/`` folder); a file with the same bytes is left as is.
     """
     src, dst = Path(src), Path(dst)
-    if not src.is_file():
+    if not exists_as_file(src):
         raise InputError(f"{src}: expected an image file to copy, got no such file")
     dst.parent.mkdir(parents=True, exist_ok=True)
     if dst.exists():
@@ -204,3 +276,17 @@ def copy_image(src: str | Path, dst: str | Path) -> None:
         os.link(src, dst)
     except OSError:  # other file system, or links not supported
         shutil.copyfile(src, dst)
+
+
+def as_rgb(image, what: str = "image") -> np.ndarray:
+    """The one image intake of the package: a path, a PIL image or an (H, W, 3) uint8 RGB array ->
+    (H, W, 3) uint8 RGB array. Raises :class:`InputError` saying what was expected and what came."""
+    if isinstance(image, (str, Path)):
+        return read_image(image)
+    if isinstance(image, Image.Image):
+        return pil_to_rgb(image)
+    arr = np.asarray(image)
+    if not (arr.ndim == 3 and arr.shape[2] == 3 and arr.dtype == np.uint8 and arr.shape[0] > 0 and arr.shape[1] > 0):
+        raise InputError(f"{what}: expected an RGB uint8 array (H, W, 3), a PIL image or a path, got "
+                         f"{arr.dtype} array of shape {arr.shape}")
+    return arr

@@ -13,17 +13,19 @@ corrupt ones kept with ``skip_corrupt=False``).
 """
 from __future__ import annotations
 
+import codecs
+import csv
 import importlib
 import re
-from pathlib import Path
-from typing import Sequence
+from pathlib import Path, PurePosixPath
+from typing import Iterator, Sequence
 
 import numpy as np
 
-from shelfscan.data.images import inspect_images
+from shelfscan.data.images import exists_as_file, inspect_images
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
 from shelfscan.detections import Detections
-from shelfscan.errors import InputError
+from shelfscan.errors import FormatError, InputError
 
 FORMATS: dict[str, tuple[str, str]] = {  # format -> (module, reader function)
     "sku": ("shelfscan.data.sku", "read_sku110k"),
@@ -64,6 +66,76 @@ def choose_split(available: Sequence[str], split: str | None, where: str | Path)
     return split
 
 
+def text_lines(path: str | Path) -> Iterator[tuple[int, str | None, str | None]]:
+    """The lines of a UTF-8 text file, one at a time: ``(line number, text without its line break, None)``, or
+    ``(line number, None, problem)`` for a line that is not UTF-8 (the other lines still come).
+
+    A UTF-8 byte-order mark at the start is dropped (Excel and Notepad write one).
+
+    Raises:
+        FormatError: the file is UTF-16 or UTF-32 (it starts with their byte-order mark): no line would decode.
+    """
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if number == 1:
+                if raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    raise FormatError(path, 1, "UTF-8 text", f"a UTF-16/32 file (byte-order mark {raw[:2].hex(' ')}); "
+                                                             "save it as UTF-8")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, None, (f"expected UTF-8 text, got byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of "
+                                     "the line (a Latin-1 or Windows-1252 file? save it as UTF-8)")
+                continue
+            yield number, text.rstrip("\r\n"), None
+
+
+def split_csv_line(text: str) -> tuple[list[str], str | None]:
+    """One line of a comma-separated file -> ``(fields, None)``, or ``([], problem)`` for broken quoting.
+
+    Each line is parsed on its own, so an unbalanced quote costs its own line (reported at that line), never the
+    lines after it.
+    """
+    if '"' not in text:
+        return (text.split(",") if text else []), None
+    try:
+        return next(csv.reader([text], strict=True), []), None
+    except csv.Error as exc:
+        return [], f"expected comma-separated fields with balanced quotes, got {exc} in {text[:60]!r}"
+
+
+def bad_image_name(name: str) -> str | None:
+    """Why ``name`` cannot be an image path inside a dataset's image folder, or None when it can.
+
+    Refused: control characters (NUL, line breaks), absolute paths, drive letters and ``..`` components (with ``/``
+    or ``\\`` as separators), so that no annotation file can make a reader read, or a writer write, outside its
+    folder.
+    """
+    if any(ord(c) < 32 or c == "\x7f" for c in name):
+        return f"expected an image name without control characters, got {name[:80]!r}"
+    posix = name.replace("\\", "/")
+    parts = PurePosixPath(posix).parts
+    if posix.startswith("/") or re.match(r"^[A-Za-z]:", posix) or ".." in parts:
+        return f"expected an image path inside the image folder (no '..', not absolute), got {name[:80]!r}"
+    if any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in parts):
+        return f"expected file names of at most 255 bytes, got {name[:80]!r}..."
+    return None
+
+
+def inside(folder: str | Path, name: str) -> Path:
+    """``folder / name``, refusing a ``name`` that would leave ``folder`` (see :func:`bad_image_name`).
+
+    Raises:
+        InputError: ``name`` is absolute, has a ``..`` component or a control character.
+    """
+    problem = bad_image_name(name)
+    if problem is not None:
+        raise InputError(f"{folder}: {problem}")
+    return Path(folder) / name
+
+
 def format_number(value: float, decimals: int) -> str:
     """``value`` with at most ``decimals`` decimals and no trailing zeros: ``717.0`` -> ``"717"``."""
     text = "%.*f" % (decimals, value)
@@ -81,6 +153,13 @@ def make_boxes(xyxy: np.ndarray, class_id: np.ndarray, class_names: Sequence[str
     """
     xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
     class_id = np.asarray(class_id, np.int64).reshape(-1)
+    with np.errstate(over="ignore"):
+        huge = ~np.isfinite(xyxy.astype(np.float32)).all(axis=1)  # finite in float64, past float32's 3.4e38
+    if width <= 0 or height <= 0:  # nothing to clip them to
+        if huge.any():
+            report.problems.append(f"{report.source}: expected box corners within +-3.4e38, got {int(huge.sum())} "
+                                   f"boxes beyond (dropped)")
+            xyxy, class_id = xyxy[~huge], class_id[~huge]
     if width > 0 and height > 0 and len(xyxy):
         clipped = np.clip(xyxy, 0.0, [width, height, width, height])
         moved = np.abs(clipped - xyxy).max(axis=1) > _CLIP_TOLERANCE
@@ -97,16 +176,17 @@ def finish_records(records: list[ImageRecord], report: LoadReport, *, check_imag
 
     Missing files go to ``report.missing_images`` and are dropped. Files that do not decode go to
     ``report.corrupt_images`` with a problem line each, and are dropped unless ``skip_corrupt`` is False.
-    Unknown sizes (0) are filled from the file; a size that disagrees with the annotations is a problem line
-    (the record keeps the annotated size its boxes were clipped to).
+    Unknown sizes (a width or height of 0) are filled from the file; a size that disagrees with the annotations is
+    a problem line (the record keeps the annotated size its boxes were clipped to).
     """
     if not check_images:
         return records
-    present = [r for r in records if r.path.is_file()]
-    report.missing_images += [r.name for r in records if not r.path.is_file()]
+    found = [exists_as_file(r.path) for r in records]
+    present = [r for r, ok in zip(records, found) if ok]
+    report.missing_images += [r.name for r, ok in zip(records, found) if not ok]
     kept = []
     for record, (reason, size) in zip(present, inspect_images([r.path for r in present], workers)):
-        if size is not None and record.width == 0 and record.height == 0:
+        if size is not None and (record.width == 0 or record.height == 0):  # unknown (or unusable) size
             record.width, record.height = size  # now known: clip the boxes to it
             record.boxes = make_boxes(record.boxes.xyxy, record.boxes.class_id, record.boxes.class_names, *size,
                                       report)

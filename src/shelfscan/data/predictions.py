@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from shelfscan.data.load import format_number, natural_sorted
+from shelfscan.data.load import format_number, natural_sorted, split_csv_line, text_lines
 from shelfscan.detections import Detections
 from shelfscan.errors import FormatError, InputError
 
@@ -70,6 +70,12 @@ def _header(path: Path, row: list[str] | None) -> list[str]:
     return got
 
 
+def _line_error(path: Path, line: int, problem: str) -> FormatError:
+    """A reader's ``"expected ..., got ..."`` problem text as the FormatError of that line."""
+    expected, _, got = problem.removeprefix("expected ").partition(", got ")
+    return FormatError(path, line, expected, got)
+
+
 def read_predictions_csv(path: str | Path, class_names: Sequence[str] | None = None) -> dict[str, Detections]:
     """Read a predictions CSV into ``{image_name: Detections}`` in the order images first appear.
 
@@ -86,44 +92,51 @@ def read_predictions_csv(path: str | Path, class_names: Sequence[str] | None = N
     if not path.is_file():
         raise InputError(f"{path}: expected a predictions CSV file, got no such file")
     rows: dict[str, list[tuple[float, float, float, float, float, str]]] = {}
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = _header(path, next(reader, None))
-        has_class = len(header) == len(HEADER)
-        if not has_class and class_names is not None and len(class_names) != 1:
-            raise InputError(f"{path}: expected a class column to read with class_names {list(class_names)}, "
-                             f"got header {','.join(header)}")
-        allowed = None if class_names is None else set(class_names)
-        for row in reader:
-            line = reader.line_num
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise FormatError(path, line, f"{len(header)} comma-separated fields {','.join(header)}",
-                                  f"{len(row)} fields")
-            name = row[0].strip()
-            if not name:
-                raise FormatError(path, line, "an image_name", "''")
-            boxes = rows.setdefault(name, [])
-            if not any(v.strip() for v in row[1:]):
-                continue  # an image without boxes
-            values = []
-            for column, text in zip(header[1:6], row[1:6]):
-                try:
-                    value = float(text)
-                except ValueError:
-                    value = math.nan
-                if not math.isfinite(value):
-                    raise FormatError(path, line, f"a finite number for {column}", repr(text))
-                values.append(value)
-            x1, y1, x2, y2, score = values
-            if x2 < x1 or y2 < y1:
-                raise FormatError(path, line, "x1 <= x2 and y1 <= y2", f"x1={x1:g} y1={y1:g} x2={x2:g} y2={y2:g}")
-            label = row[6].strip() if has_class else ""
-            if has_class and (not label or (allowed is not None and label not in allowed)):
-                expected = "a class name" if allowed is None else f"a class in {list(class_names)}"
-                raise FormatError(path, line, expected, repr(label))
-            boxes.append((x1, y1, x2, y2, score, label))
+    lines = text_lines(path)  # UTF-8, one line at a time (a byte-order mark at the start is dropped)
+    first = next(lines, None)
+    if first is not None and first[2] is not None:
+        raise _line_error(path, 1, first[2])
+    row, problem = split_csv_line(first[1]) if first is not None else (None, None)
+    if problem is not None:
+        raise _line_error(path, 1, problem)
+    header = _header(path, row)
+    has_class = len(header) == len(HEADER)
+    if not has_class and class_names is not None and len(class_names) != 1:
+        raise InputError(f"{path}: expected a class column to read with class_names {list(class_names)}, "
+                         f"got header {','.join(header)}")
+    allowed = None if class_names is None else set(class_names)
+    for line, text, problem in lines:
+        row, problem = split_csv_line(text) if problem is None else ([], problem)
+        if problem is not None:
+            raise _line_error(path, line, problem)
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) != len(header):
+            raise FormatError(path, line, f"{len(header)} comma-separated fields {','.join(header)}",
+                              f"{len(row)} fields")
+        name = row[0].strip()
+        if not name:
+            raise FormatError(path, line, "an image_name", "''")
+        boxes = rows.setdefault(name, [])
+        if not any(v.strip() for v in row[1:]):
+            continue  # an image without boxes
+        values = []
+        for column, text in zip(header[1:6], row[1:6]):
+            try:
+                value = float(text)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value):
+                raise FormatError(path, line, f"a finite number for {column}", repr(text[:40]))
+            values.append(value)
+        x1, y1, x2, y2, score = values
+        if x2 < x1 or y2 < y1:
+            raise FormatError(path, line, "x1 <= x2 and y1 <= y2", f"x1={x1:g} y1={y1:g} x2={x2:g} y2={y2:g}")
+        label = row[6].strip() if has_class else ""
+        if has_class and (not label or (allowed is not None and label not in allowed)):
+            expected = "a class name" if allowed is None else f"a class in {list(class_names)}"
+            raise FormatError(path, line, expected, repr(label[:80]))
+        boxes.append((x1, y1, x2, y2, score, label))
     if class_names is not None:
         names = list(class_names)
     elif has_class:

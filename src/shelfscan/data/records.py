@@ -65,6 +65,9 @@ class ImageRecord:
         path: where the image file is (may not exist when a reader was asked not to check images).
         width, height: image size in pixels (0 when unknown).
         boxes: the annotated boxes; ``boxes.class_names`` is the dataset's class list.
+        labelled: the class names annotated on this image (None: every class of ``boxes.class_names``). Set when
+            datasets that label different classes are pooled (:func:`shelfscan.data.combine.concat_datasets`):
+            a class outside it may be present on the photo unboxed, so training ignores its loss there.
     """
 
     name: str
@@ -72,6 +75,7 @@ class ImageRecord:
     width: int
     height: int
     boxes: Detections
+    labelled: tuple[str, ...] | None = None
 
 
 @dataclass

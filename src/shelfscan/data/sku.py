@@ -2,8 +2,8 @@
 
 Rows have no header: ``image_name,x1,y1,x2,y2,class,image_width,image_height`` in absolute pixels, one row per
 box. The same format carries brand ids in the class column (grocery-shelves) and gap boxes (shelf-photos-640).
-The full SKU-110K train CSV has 1.2 M rows; rows are parsed with the csv module and checked one by one, so one bad
-line costs a problem message, not the file.
+The full SKU-110K train CSV has 1.2 M rows; each line is decoded (UTF-8), split (csv quoting) and checked on its own,
+so one bad line - not UTF-8, an unbalanced quote, a bad number - costs a problem message at its line, not the file.
 """
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ from typing import Sequence
 import numpy as np
 
 from shelfscan.data.images import copy_image
-from shelfscan.data.load import choose_split, finish_records, format_number, make_boxes, natural_sorted
+from shelfscan.data.load import (bad_image_name, choose_split, finish_records, format_number, inside, make_boxes,
+                                 natural_sorted, split_csv_line, text_lines)
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
 from shelfscan.errors import InputError
 
 COLUMNS = ("image_name", "x1", "y1", "x2", "y2", "class", "image_width", "image_height")
 _EXPECTED_FIELDS = f"{len(COLUMNS)} comma-separated fields {','.join(COLUMNS)}"
 _PREFIX = "annotations_"
+_MAX_SIDE = 2**31 - 1  # image_width / image_height beyond this are not a real image's
 
 
 def available_splits(folder: str | Path) -> list[str]:
@@ -74,7 +76,7 @@ def _parse_size(width_text: str, height_text: str) -> tuple[int, int, str | None
             value = float(text)
         except ValueError:
             value = math.nan
-        if not (value >= 1 and value == int(value)):
+        if not (1 <= value <= _MAX_SIDE and value == int(value)):  # NaN and inf fail the range
             return 0, 0, f"expected a positive integer for {column}, got {text!r}"
         values.append(int(value))
     return values[0], values[1], None
@@ -95,7 +97,9 @@ def read_sku110k(path: str | Path, split: str | None = None, *, check_images: bo
 
     Returns:
         A :class:`Dataset` with images in the order they first appear; bad rows are reported in
-        ``dataset.report.problems`` as ``path:line: expected ..., got ...`` and the good rows still load.
+        ``dataset.report.problems`` as ``path:line: expected ..., got ...`` and the good rows still load. Each
+        line is read on its own: a line that is not UTF-8, or has an unbalanced quote, is one problem at its own
+        line number. Image names that are absolute or climb out of the image folder (``..``) are refused.
     """
     csv_path, image_dir = _resolve(Path(path), split)
     report = LoadReport(source=str(csv_path))
@@ -106,54 +110,58 @@ def read_sku110k(path: str | Path, split: str | None = None, *, check_images: bo
     labels: list[str] = []
     allowed = None if class_names is None else set(class_names)
     size_cache: dict[tuple[str, str], tuple[int, int, str | None]] = {}  # a few distinct sizes, 1.2 M rows
-    with open(csv_path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        n_columns = len(COLUMNS)
-        for row in reader:
-            line = reader.line_num
-            if len(row) != n_columns:
-                if row and (len(row) > 1 or row[0].strip()):  # blank lines are skipped
-                    report.problems.append(f"{csv_path}:{line}: expected {_EXPECTED_FIELDS}, got {len(row)} fields")
-                continue
-            if line == 1 and [c.strip() for c in row] == list(COLUMNS):  # a header line some exports add
-                continue
-            name, sx1, sy1, sx2, sy2, label, sw, sh = row
-            name, label = name.strip(), label.strip()
-            try:
-                x1, y1, x2, y2 = float(sx1), float(sy1), float(sx2), float(sy2)
-                finite = math.isfinite(x1 + y1 + x2 + y2)
-            except ValueError:
-                finite = False
-            problem = None
-            if not finite:
-                problem = _bad_number(row)
-            elif not name:
-                problem = "expected an image_name, got ''"
-            elif not label:
-                problem = "expected a class name, got ''"
-            elif allowed is not None and label not in allowed:
-                problem = f"expected a class in {list(class_names)}, got {label!r}"
-            elif x2 < x1 or y2 < y1:
-                problem = f"expected x1 <= x2 and y1 <= y2, got x1={sx1.strip()} y1={sy1.strip()} " \
-                          f"x2={sx2.strip()} y2={sy2.strip()}"
-            if problem is None:
-                size = size_cache.get((sw, sh))
-                if size is None:
-                    size = size_cache[(sw, sh)] = _parse_size(sw, sh)
-                width, height, problem = size
-            if problem is None:
-                k = order.setdefault(name, len(order))
-                if k == len(sizes):
-                    sizes.append((width, height))
-                elif sizes[k] != (width, height):
-                    problem = (f"expected the size {sizes[k][0]}x{sizes[k][1]} of earlier rows of {name}, "
-                               f"got {width}x{height}")
-            if problem is not None:
-                report.problems.append(f"{csv_path}:{line}: {problem}")
-                continue
-            image_idx.append(k)
-            coords.append((x1, y1, x2, y2))
-            labels.append(label)
+    n_columns = len(COLUMNS)
+    for line, text, problem in text_lines(csv_path):
+        if problem is None:
+            row, problem = split_csv_line(text)
+        if problem is not None:
+            report.problems.append(f"{csv_path}:{line}: {problem}")
+            continue
+        if len(row) != n_columns:
+            if row and (len(row) > 1 or row[0].strip()):  # blank lines are skipped
+                report.problems.append(f"{csv_path}:{line}: expected {_EXPECTED_FIELDS}, got {len(row)} fields")
+            continue
+        if line == 1 and [c.strip() for c in row] == list(COLUMNS):  # a header line some exports add
+            continue
+        name, sx1, sy1, sx2, sy2, label, sw, sh = row
+        name, label = name.strip(), label.strip()
+        try:
+            x1, y1, x2, y2 = float(sx1), float(sy1), float(sx2), float(sy2)
+            finite = math.isfinite(x1 + y1 + x2 + y2)
+        except ValueError:
+            finite = False
+        problem = None
+        if not finite:
+            problem = _bad_number(row)
+        elif not name:
+            problem = "expected an image_name, got ''"
+        elif (bad := bad_image_name(name)) is not None:
+            problem = bad
+        elif not label:
+            problem = "expected a class name, got ''"
+        elif allowed is not None and label not in allowed:
+            problem = f"expected a class in {list(class_names)}, got {label!r}"
+        elif x2 < x1 or y2 < y1:
+            problem = f"expected x1 <= x2 and y1 <= y2, got x1={sx1.strip()} y1={sy1.strip()} " \
+                      f"x2={sx2.strip()} y2={sy2.strip()}"
+        if problem is None:
+            size = size_cache.get((sw, sh))
+            if size is None:
+                size = size_cache[(sw, sh)] = _parse_size(sw, sh)
+            width, height, problem = size
+        if problem is None:
+            k = order.setdefault(name, len(order))
+            if k == len(sizes):
+                sizes.append((width, height))
+            elif sizes[k] != (width, height):
+                problem = (f"expected the size {sizes[k][0]}x{sizes[k][1]} of earlier rows of {name}, "
+                           f"got {width}x{height}")
+        if problem is not None:
+            report.problems.append(f"{csv_path}:{line}: {problem}")
+            continue
+        image_idx.append(k)
+        coords.append((x1, y1, x2, y2))
+        labels.append(label)
     names = list(class_names) if class_names is not None else natural_sorted(labels) or ["object"]
     lookup = {c: i for i, c in enumerate(names)}
     xyxy = np.asarray(coords, np.float64).reshape(-1, 4)
@@ -184,7 +192,7 @@ def write_sku110k(dataset: Dataset, out_dir: str | Path, split: str = "train") -
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         for record in dataset.images:
-            copy_image(record.path, out_dir / "images" / record.name)
+            copy_image(record.path, inside(out_dir / "images", record.name))
             w, h = str(record.width), str(record.height)
             for (x1, y1, x2, y2), label in zip(record.boxes.xyxy.tolist(), record.boxes.labels):
                 writer.writerow([record.name, format_number(x1, 4), format_number(y1, 4), format_number(x2, 4),

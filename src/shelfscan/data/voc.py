@@ -14,8 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from shelfscan.data.images import IMAGE_SUFFIXES
-from shelfscan.data.load import choose_split, finish_records, make_boxes, natural_sorted
+from shelfscan.data.images import IMAGE_SUFFIXES, exists_as_file
+from shelfscan.data.load import bad_image_name, choose_split, finish_records, make_boxes, natural_sorted, text_lines
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
 from shelfscan.errors import InputError
 
@@ -39,9 +39,10 @@ def _text(node: ET.Element | None, tag: str) -> str | None:
 
 
 def _image_path(image_dir: Path, filename: str | None, xml_path: Path) -> Path:
-    if filename and (Path(filename).is_absolute() or ".." in Path(filename).parts):
-        filename = Path(filename).name  # never leave the image folder
-    if filename and (image_dir / filename).is_file():
+    if filename and bad_image_name(filename) is not None:
+        filename = Path(filename.replace("\\", "/")).name  # never leave the image folder
+        filename = filename if filename not in ("", "..") and bad_image_name(filename) is None else None
+    if filename and exists_as_file(image_dir / filename):
         return image_dir / filename
     for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
         candidate = image_dir / (xml_path.stem + suffix)
@@ -57,6 +58,9 @@ def _parse(xml_path: Path, report: LoadReport) -> tuple[str | None, int, int, li
     except ET.ParseError as exc:
         report.problems.append(f"{xml_path}:{exc.position[0]}: expected well-formed XML, got {exc}")
         return None
+    except Exception as exc:  # noqa: BLE001 - e.g. an encoding declaration Python does not know (LookupError)
+        report.problems.append(f"{xml_path}: expected well-formed XML, got {type(exc).__name__}: {exc}")
+        return None
     if root.tag != "annotation":
         report.problems.append(f"{xml_path}: expected an <annotation> root element, got <{root.tag}>")
         return None
@@ -65,7 +69,10 @@ def _parse(xml_path: Path, report: LoadReport) -> tuple[str | None, int, int, li
     for tag in ("width", "height"):
         text = _text(size, tag)
         try:
-            sizes.append(max(int(float(text)), 0) if text else 0)
+            value = float(text) if text else 0.0
+            sizes.append(int(value) if 0 <= value < 2**31 else 0)  # NaN fails the range; inf too
+            if not 0 <= value < 2**31:
+                report.problems.append(f"{xml_path}: expected a size in 0..2^31 in <size><{tag}>, got {text!r}")
         except ValueError:
             report.problems.append(f"{xml_path}: expected a number in <size><{tag}>, got {text!r}")
             sizes.append(0)
@@ -110,14 +117,23 @@ def read_voc(folder: str | Path, split: str | None = None, *, check_images: bool
     chosen = choose_split(available_splits(folder), split, folder)
     if chosen is not None:
         list_path = folder / "ImageSets" / "Main" / f"{chosen}.txt"
-        ids = [line.split()[0] for line in list_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        xml_paths = [xml_dir / f"{i}.xml" for i in ids]
+    report = LoadReport(source=str(xml_dir))
+    if chosen is not None:
+        xml_paths = []
+        for line_no, line, problem in text_lines(list_path):
+            fields = line.split() if problem is None else []
+            if fields and problem is None and ("/" in fields[0] or "\\" in fields[0]
+                                               or bad_image_name(fields[0]) is not None):
+                problem = f"expected an image id (a file name without folders), got {fields[0][:80]!r}"
+            if problem is not None:
+                report.problems.append(f"{list_path}:{line_no}: {problem}")
+            elif fields:
+                xml_paths.append(xml_dir / f"{fields[0]}.xml")
     else:
         xml_paths = sorted(xml_dir.glob("*.xml"))
-    report = LoadReport(source=str(xml_dir))
     parsed = []
     for xml_path in xml_paths:
-        if not xml_path.is_file():
+        if not exists_as_file(xml_path):
             report.problems.append(f"{xml_path}: expected the annotation file of a listed id, got no such file")
             continue
         result = _parse(xml_path, report)

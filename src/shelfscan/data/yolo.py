@@ -15,12 +15,13 @@ from typing import Sequence
 import numpy as np
 import yaml
 
-from shelfscan.data.images import copy_image, find_images, image_size, inspect_images
-from shelfscan.data.load import choose_split, format_number, make_boxes
+from shelfscan.data.images import ImageTooLarge, copy_image, find_images, image_size, inspect_images
+from shelfscan.data.load import choose_split, format_number, inside, make_boxes, text_lines
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
 from shelfscan.errors import FormatError, InputError
 
 _EXPECTED_LINE = "5 fields class cx cy w h (or a polygon class x1 y1 ... xn yn)"
+MAX_UNNAMED_CLASSES = 1000  # without class names, ids up to this many; a stray id of 2**31 would make 2e9 names
 
 
 def _yaml_file(folder: Path) -> Path | None:
@@ -51,30 +52,48 @@ def available_splits(folder: str | Path) -> list[str]:
 
 
 def read_class_names(yaml_path: Path) -> list[str]:
-    """``names`` of a data.yaml, given as a list or as ``{id: name}`` with ids 0..n-1."""
+    """``names`` of a data.yaml, given as a list or as ``{id: name}`` with ids 0..n-1.
+
+    Raises:
+        FormatError: not UTF-8 YAML, no ``names``, ids other than 0..n-1, or names that are not strings or
+            numbers.
+    """
     try:
-        doc = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+        text = yaml_path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(yaml_path, None, "UTF-8 text", f"byte 0x{exc.object[exc.start]:02x} at byte {exc.start}")\
+            from None
+    try:
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise FormatError(yaml_path, mark.line + 1 if mark else None, "valid YAML", str(exc).splitlines()[0]) from exc
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. a date 2024-13-45 safe_load cannot construct
+        raise FormatError(yaml_path, None, "valid YAML", f"{type(exc).__name__}: {exc}") from None
     names = doc.get("names") if isinstance(doc, dict) else None
     if isinstance(names, dict):
-        if sorted(names) != list(range(len(names))):
-            raise FormatError(yaml_path, None, "names with ids 0..n-1", f"ids {sorted(names, key=str)}")
+        if not all(isinstance(k, int) and not isinstance(k, bool) for k in names) or \
+                sorted(names) != list(range(len(names))):
+            raise FormatError(yaml_path, None, "names with ids 0..n-1", f"ids {sorted(map(str, names))[:20]}")
         names = [names[i] for i in range(len(names))]
     if not isinstance(names, list) or not names:
         raise FormatError(yaml_path, None, "'names' as a list or a dict of class names", repr(names)[:80])
+    odd = [n for n in names if isinstance(n, (bool, list, dict)) or n is None]
+    if odd:
+        raise FormatError(yaml_path, None, "class names that are strings or numbers", repr(odd[0])[:80])
     return [str(n) for n in names]
 
 
 def _parse_labels(label_path: Path, num_classes: int, report: LoadReport) -> tuple[np.ndarray, np.ndarray]:
     """Boxes of one label file: normalised xyxy float64 (N, 4) and class ids (N,); bad lines are reported."""
     rows, ids = [], []
-    for line_no, line in enumerate(label_path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line, problem in text_lines(label_path):  # UTF-8, a byte-order mark at the start dropped
+        if problem is not None:
+            report.problems.append(f"{label_path}:{line_no}: {problem}")
+            continue
         fields = line.split()
         if not fields:
             continue
-        problem = None
         if len(fields) != 5 and (len(fields) < 7 or len(fields) % 2 == 0):
             problem = f"expected {_EXPECTED_LINE}, got {len(fields)} fields"
         else:
@@ -145,7 +164,7 @@ def read_yolo(folder: str | Path, split: str | None = None, *, check_images: boo
         if label not in imaged and label.name != "classes.txt":
             report.missing_images.append(label.relative_to(label_dir).with_suffix("").as_posix())
 
-    parsed = [_parse_labels(p, len(names) if names else 1 << 31, report) if p.is_file()
+    parsed = [_parse_labels(p, len(names) if names else MAX_UNNAMED_CLASSES, report) if p.is_file()
               else (np.zeros((0, 4)), np.zeros(0, np.int64)) for p in label_paths]
     if names is None:
         top = max((int(ids.max()) for _, ids in parsed if len(ids)), default=0)
@@ -153,8 +172,7 @@ def read_yolo(folder: str | Path, split: str | None = None, *, check_images: boo
     if check_images:
         checks = inspect_images(image_paths)
     else:
-        checks = [(None, size) if size else ("unreadable header", None)
-                  for size in (_header_size(p) for p in image_paths)]
+        checks = [_header_check(p) for p in image_paths]
     records = []
     for path, r, (xyxy, ids), (reason, size) in zip(image_paths, rel, parsed, checks):
         name = r.as_posix()
@@ -171,11 +189,14 @@ def read_yolo(folder: str | Path, split: str | None = None, *, check_images: boo
     return Dataset(image_dir, names, records, report)
 
 
-def _header_size(path: Path) -> tuple[int, int] | None:
+def _header_check(path: Path) -> tuple[str | None, tuple[int, int] | None]:
+    """(None, size) from the header alone, or (reason, None)."""
     try:
-        return image_size(path)
+        return None, image_size(path)
+    except ImageTooLarge as exc:
+        return f"too large ({exc.reason})", None
     except InputError:
-        return None
+        return "unreadable header", None
 
 
 def write_yolo(dataset: Dataset, out_dir: str | Path, split: str | None = None) -> Path:
@@ -207,8 +228,8 @@ def write_yolo(dataset: Dataset, out_dir: str | Path, split: str | None = None) 
             raise InputError(f"write_yolo: expected a known image size for {record.name}, got "
                              f"{record.width}x{record.height}")
     for record in dataset.images:
-        copy_image(record.path, out_dir / "images" / sub / record.name)
-        label_path = out_dir / "labels" / sub / Path(record.name).with_suffix(".txt")
+        copy_image(record.path, inside(out_dir / "images" / sub, record.name))
+        label_path = inside(out_dir / "labels" / sub, Path(record.name).with_suffix(".txt").as_posix())
         label_path.parent.mkdir(parents=True, exist_ok=True)
         xyxy = record.boxes.xyxy.astype(np.float64)
         w, h = float(record.width), float(record.height)

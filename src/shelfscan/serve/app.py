@@ -1,15 +1,23 @@
 """The REST API of ``shelfscan serve`` (FastAPI): detect and count products in uploaded shelf photos.
 
 Routes: ``POST /v1/detect`` and ``POST /v1/count`` (multipart field ``image``) -> JSON; ``GET /healthz``;
-``GET /`` the upload page; ``GET /live`` the camera page (:mod:`shelfscan.serve.web`); OpenAPI at ``/docs`` and ``/openapi.json``. Every error is JSON
-``{"error": message, "status": code}``. Inference runs on a small dedicated thread pool (``workers`` threads,
-default 1, so requests queue instead of fighting over the CPU); a request waits at most ``timeout_s`` for it.
+``GET /`` the upload page; ``GET /live`` the camera page (:mod:`shelfscan.serve.web`); OpenAPI at ``/docs`` and
+``/openapi.json``; every GET route answers HEAD too. Every error is JSON ``{"error": message, "status": code}``.
+
+One queue bounds the work: an upload's header is checked as soon as it has arrived (bad files, bombs: answered at
+once), then decoding *and* inference run as one job on a small dedicated thread pool (``workers`` threads, default
+1, so requests queue instead of fighting over the CPU and memory: at most ``workers`` photos are decoded at a time,
+whatever the burst). At most ``max_queue`` jobs wait (503 beyond), each at most ``timeout_s`` (503 beyond). A job
+whose request timed out is cancelled: before it starts, or at its next step (decode, each network layer run by
+PyTorch, drawing); a running ONNX Runtime pass, under a second at the working size, finishes first.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
+import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -28,8 +36,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shelfscan import __version__
 from shelfscan.detections import Detections
 from shelfscan.errors import InputError, ShelfscanError
-from shelfscan.serve.limits import (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ApiKeyGuard, BodyLimit, UploadRejected,
-                                    decode_upload)
+from shelfscan.serve.limits import (ALLOWED_FORMATS, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ApiKeyGuard, BodyLimit,
+                                    HeadAsGet, UploadRejected, decode_upload, probe_upload)
 
 API_KEY_HEADER = "X-API-Key"
 PAGE_HEADERS = {
@@ -41,6 +49,73 @@ PAGE_HEADERS = {
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
+
+
+class JobCancelled(Exception):
+    """Raised inside an inference job whose request has already been answered (timed out): stop working."""
+
+
+class _Job:
+    """Deadline of one queued job; :meth:`check` raises :class:`JobCancelled` once it has passed or the request
+    gave up. While a job runs, PyTorch modules check it before every forward (see :func:`_torch_checks`)."""
+
+    current = threading.local()
+
+    def __init__(self, timeout_s: float) -> None:
+        self.deadline = time.monotonic() + timeout_s
+        self.cancelled = False
+
+    def check(self) -> None:
+        if self.cancelled or time.monotonic() > self.deadline:
+            raise JobCancelled("the request timed out; its job stops here")
+
+
+_HOOK = {"users": 0, "handle": None}
+_HOOK_LOCK = threading.Lock()
+
+
+def _check_current_job(module, args) -> None:
+    job = getattr(_Job.current, "job", None)
+    if job is not None:
+        job.check()
+
+
+class _torch_checks:
+    """While a job runs: a global PyTorch forward-pre-hook checks the job of the calling thread before each
+    module, so a timed-out job stops within one layer. Registered only while jobs run (nothing is added to other
+    uses of torch in the process, e.g. an ONNX export), and only when torch is already imported."""
+
+    def __init__(self, job: _Job) -> None:
+        self.job = job
+        self.torch = sys.modules.get("torch")
+
+    def __enter__(self):
+        _Job.current.job = self.job
+        if self.torch is not None:
+            with _HOOK_LOCK:
+                if _HOOK["users"] == 0:
+                    _HOOK["handle"] = self.torch.nn.modules.module.register_module_forward_pre_hook(_check_current_job)
+                _HOOK["users"] += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _Job.current.job = None
+        if self.torch is not None:
+            with _HOOK_LOCK:
+                _HOOK["users"] -= 1
+                if _HOOK["users"] == 0 and _HOOK["handle"] is not None:
+                    _HOOK["handle"].remove()
+                    _HOOK["handle"] = None
+
+
+def _release_memory() -> None:
+    """Hand freed heap pages back to the OS after a large photo (glibc keeps them otherwise); no-op elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _build_detector(model: Any):
@@ -152,6 +227,7 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
     # /docs is served from vendored files by shelfscan.serve.web (FastAPI's default loads Swagger UI from a CDN)
     app = FastAPI(title="shelfscan", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Detect every product on a shelf photo, group them into product types, count them.")
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, max_bytes=max_bytes, timeout_s=timeout_s)
     if api_key is not None:
         app.add_middleware(ApiKeyGuard, api_key=api_key, header=API_KEY_HEADER, prefix="/v1/")
@@ -187,25 +263,48 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
     async def _internal_error(request: Request, exc: Exception) -> JSONResponse:  # uvicorn logs the traceback
         return _error(500, f"internal error ({type(exc).__name__}); the server logged the details")
 
-    async def infer(fn, *args):
-        """Run ``fn(*args)`` on the inference pool; 503 when the queue is full or it takes over ``timeout_s``."""
+    def job(state: _Job, file, work, args: tuple) -> tuple[dict, float]:
+        """On the inference pool: read and decode the upload, then ``work(rgb, job, *args)`` -> its JSON dict."""
+        with _torch_checks(state):
+            state.check()  # the request gave up while this job waited: never start it
+            t0 = time.perf_counter()
+            file.seek(0)
+            rgb = decode_upload(file.read(max_bytes + 1), max_bytes=max_bytes, max_pixels=max_pixels)
+            decode_ms = (time.perf_counter() - t0) * 1e3
+            try:
+                state.check()
+                out = work(rgb, state, *args)
+                out["image"] = {**out["image"], "width": int(rgb.shape[1]), "height": int(rgb.shape[0])} \
+                    if isinstance(out.get("image"), dict) else out.get("image")
+                return out, decode_ms
+            finally:
+                big = rgb.size > 3 * 2**24  # more than 16 MP
+                del rgb
+                if big:
+                    _release_memory()
+
+    async def run_job(upload: UploadFile, work, *args) -> tuple[dict, float]:
+        """Check the upload's header now, then queue its decoding and ``work`` as one job on the inference pool;
+        503 when the queue is full or the job takes over ``timeout_s`` (then it is cancelled)."""
+        await run_in_threadpool(probe_upload, upload.file, max_bytes=max_bytes, max_pixels=max_pixels)
         if waiting["n"] >= max_queue:
             raise StarletteHTTPException(503, f"server busy: expected fewer than {max_queue} queued requests, "
-                                              f"got {waiting['n']}; retry later")
+                                              f"got {waiting['n']}; retry later", headers={"Retry-After": "5"})
         waiting["n"] += 1
+        state = _Job(timeout_s)
         try:
-            future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            future = asyncio.get_running_loop().run_in_executor(pool, job, state, upload.file, work, args)
             return await asyncio.wait_for(future, timeout_s)
-        except asyncio.TimeoutError:
+        except (asyncio.TimeoutError, JobCancelled):  # (the job may see its deadline a moment before we do)
+            state.cancelled = True  # a queued job never starts; a running one stops at its next check
             raise StarletteHTTPException(503, f"processing: expected a result within {timeout_s:g} s, got none "
-                                              "(server busy or image too hard); retry later") from None
+                                              "(server busy or image too hard); retry later",
+                                         headers={"Retry-After": "5"}) from None
+        except MemoryError:
+            raise StarletteHTTPException(503, "processing: expected enough memory for this image, got too little; "
+                                              "retry later or send a smaller photo") from None
         finally:
             waiting["n"] -= 1
-
-    async def read_image(upload: UploadFile) -> tuple[np.ndarray, str]:
-        data = await upload.read(max_bytes + 1)
-        rgb = await run_in_threadpool(decode_upload, data, max_bytes=max_bytes, max_pixels=max_pixels)
-        return rgb, _safe_name(upload.filename)
 
     def pick(name: str | None):
         if name is None:
@@ -214,7 +313,7 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
             raise StarletteHTTPException(404, f"model: expected one of {sorted(detectors)}, got {name!r}")
         return detectors[name]
 
-    image_field = File(..., description="the shelf photo (JPEG, PNG, WebP, BMP or TIFF)")
+    image_field = File(..., description=f"the shelf photo ({', '.join(ALLOWED_FORMATS)})")
     model_query = Query(None, description=f"which served model (default {model_name!r}); see GET /healthz")
     images_flag = Query(False, description="also return annotated images as base64 JPEG")
 
@@ -232,15 +331,8 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         ``counts`` is boxes per class name."""
         chosen = pick(model)
         t0 = time.perf_counter()
-        rgb, name = await read_image(image)
-        t1 = time.perf_counter()
-        det = await infer(chosen.predict, rgb)
-        out = {"image": {"name": name, "width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
-               "count": len(det), "class_names": det.class_names,
-               "counts": {n: c for n, c in det.counts().items() if c}, "detections": detections_json(det)}
-        if images:
-            out["annotated_jpeg"] = await run_in_threadpool(_annotated, rgb, det)
-        out["time_ms"] = {"decode": round((t1 - t0) * 1e3, 1), "total": round((time.perf_counter() - t0) * 1e3, 1)}
+        out, decode_ms = await run_job(image, _detect, chosen, _safe_name(image.filename), images)
+        out["time_ms"] = {"decode": round(decode_ms, 1), "total": round((time.perf_counter() - t0) * 1e3, 1)}
         return out
 
     @app.post("/v1/count", tags=["v1"], dependencies=[Depends(key_header)])
@@ -257,11 +349,10 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
                                               "none; use POST /v1/detect")
         chosen = pick(model)
         t0 = time.perf_counter()
-        rgb, name = await read_image(image)
-        out = await infer(_count, chosen, count_products, rgb, group_method, counting_info["conf"],
-                          counting_info["confirm_below"], images)
-        out["image"] = out.get("image") or name  # the library does not know the upload's file name
-        out["time_ms"] = {"total": round((time.perf_counter() - t0) * 1e3, 1)}
+        out, decode_ms = await run_job(image, _count, chosen, count_products, group_method, counting_info["conf"],
+                                       counting_info["confirm_below"], images)
+        out["image"] = _safe_name(image.filename)  # the upload's file name (the library only knows "image")
+        out["time_ms"] = {"decode": round(decode_ms, 1), "total": round((time.perf_counter() - t0) * 1e3, 1)}
         return out
 
     @app.get("/", include_in_schema=False)
@@ -288,7 +379,18 @@ def _annotated(rgb: np.ndarray, det: Detections) -> str:
     return _jpeg_base64(draw_count(draw_boxes(rgb, det, labels=labels), f"{len(det)} {'items' if multi else 'products'}"))
 
 
-def _count(detector, count, rgb: np.ndarray, method: str | None, conf: float, confirm_below: float,
+def _detect(rgb: np.ndarray, job: _Job, detector, name: str, images: bool) -> dict:
+    """The /v1/detect answer for one decoded photo, on the inference pool (``time_ms`` added by the route)."""
+    det = detector.predict(rgb)
+    out = {"image": {"name": name}, "count": len(det), "class_names": det.class_names,
+           "counts": {n: c for n, c in det.counts().items() if c}, "detections": detections_json(det)}
+    if images:
+        job.check()
+        out["annotated_jpeg"] = _annotated(rgb, det)
+    return out
+
+
+def _count(rgb: np.ndarray, job: _Job, detector, count, method: str | None, conf: float, confirm_below: float,
            images: bool) -> dict:
     """Detect, group and (optionally) draw, on the inference pool, with ``shelfscan.counting.count`` (the same
     steps as ``shelfscan count``). Returns the ShelfCount JSON dict."""
@@ -296,6 +398,7 @@ def _count(detector, count, rgb: np.ndarray, method: str | None, conf: float, co
     shelf = count(rgb, detector=detector, conf=conf, confirm_below=confirm_below, **kwargs)
     out = dict(shelf.to_json())
     if images:
+        job.check()
         with tempfile.TemporaryDirectory(prefix="shelfscan-serve-") as tmp:
             shelf.save(Path(tmp))
             for key, file in (("annotated_jpeg", "annotated.jpg"), ("types_jpeg", "types.jpg")):

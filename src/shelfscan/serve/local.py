@@ -19,12 +19,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app, port: int | None = None, timeout_s: float = 30.0) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 in a daemon thread; yields the base URL, stops on exit."""
+def serve_in_thread(app, port: int | None = None, timeout_s: float = 30.0, **limits) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 in a daemon thread; yields the base URL, stops on exit.
+
+    ``limits``: ``header_timeout``, ``max_connections`` of :func:`shelfscan.serve.limits.server_options`."""
     import uvicorn
 
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    from shelfscan.serve.limits import server_options
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           **server_options(**limits)))  # the settings of `shelfscan serve`
     thread = threading.Thread(target=server.run, daemon=True, name="shelfscan-local-server")
     thread.start()
     deadline = time.monotonic() + timeout_s

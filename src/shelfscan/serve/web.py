@@ -57,7 +57,8 @@ def live_models_default() -> dict[str, Path]:
 
     if not (importlib.util.find_spec("onnx") or importlib.util.find_spec("onnxruntime")):
         return {}
-    found = {name: WEIGHTS_DIR / Path(file).with_suffix(".onnx") for name, file in SHIPPED_MODELS.items()}
+    found = {name: WEIGHTS_DIR / Path(getattr(entry, "checkpoint", entry)).with_suffix(".onnx")  # entry or file
+             for name, entry in SHIPPED_MODELS.items()}
     return {name: path for name, path in found.items() if path.is_file()}
 
 
@@ -68,7 +69,7 @@ def _model_info(name: str, path: Path) -> dict:
     except ImportError:  # the serve extra without the onnx extra: onnxruntime reads the metadata too
         import onnxruntime
 
-        from shelfscan.export.runtime import onnx_metadata
+        from shelfscan.inference.onnx_model import onnx_metadata
 
         meta = onnx_metadata(onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]))
     else:
