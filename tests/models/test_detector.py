@@ -9,7 +9,6 @@ from shelfscan.engine.criterion import DetectionCriterion, paired_iou
 from shelfscan.inference import Detector
 from shelfscan.inference.tiling import tile_grid
 from shelfscan.models.detector import DetectorConfig, ShelfDetector
-from shelfscan.models.predict import postprocess
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +51,6 @@ def test_paired_iou():
     a = torch.tensor([[0., 0, 10, 10], [0, 0, 10, 10]])
     b = torch.tensor([[0., 0, 10, 10], [5, 0, 15, 10]])
     assert torch.allclose(paired_iou(a, b), torch.tensor([1.0, 1 / 3]))
-
-
-def test_postprocess_caps_and_nms():
-    boxes = torch.tensor([[[0., 0, 10, 10], [0.5, 0, 10.5, 10], [20, 20, 30, 30]]])
-    cls = torch.tensor([[[3.0], [2.0], [1.0]]])
-    iou = torch.tensor([[3.0, 3.0, 3.0]])
-    r = postprocess({"boxes": boxes, "cls_logits": cls, "iou_logits": iou}, conf=0.1, iou=0.5, max_det=10)[0]
-    assert len(r["boxes"]) == 2 and r["scores"][0] > r["scores"][1]
-    r = postprocess({"boxes": boxes, "cls_logits": cls, "iou_logits": iou}, conf=0.1, iou=0.5, max_det=1)[0]
-    assert len(r["boxes"]) == 1
 
 
 def test_detector_api_returns_detections_in_photo_pixels(tiny):
@@ -116,37 +105,18 @@ def test_loss_is_finite_with_empty_targets(tiny):
     assert torch.isfinite(losses["loss"]) and losses["num_fg"] == 0
 
 
-def test_em_postprocess_merges_jittered_candidates_into_products():
-    from shelfscan.inference.merge import em_postprocess
-
-    rng = np.random.default_rng(0)
-    products = np.array([[20., 20, 60, 100], [60, 20, 100, 100], [150, 40, 190, 120]])  # two touching + one
-    boxes = np.concatenate([p + rng.normal(0, 1.5, (20, 4)) for p in products])
-    logits = torch.full((1, len(boxes), 1), 2.0) + torch.from_numpy(rng.normal(0, 0.2, (1, len(boxes), 1))).float()
-    outputs = {"boxes": torch.from_numpy(boxes).float()[None], "cls_logits": logits,
-               "iou_logits": torch.full((1, len(boxes)), 1.0)}
-    r = em_postprocess(outputs, conf=0.1, max_det=100, hard_score_rate=0.5, image_size=(256, 160))
-    assert len(r["boxes"]) == 3
-    from torchvision.ops import box_iou
-
-    iou = box_iou(r["boxes"], torch.from_numpy(products).float())
-    assert torch.all(iou.max(0).values > 0.7)
-
-
 def test_runtime_choice():
     from shelfscan import InputError
-    from shelfscan.inference.detector import shipped_onnx
-    from shelfscan.models.checkpoint import WEIGHTS_DIR
+    from shelfscan.inference.onnx_model import OnnxDetectorModel
+    from shelfscan.inference.torch_model import TorchDetectorModel
+    from shelfscan.models.shipped import SHIPPED_MODELS
 
-    assert shipped_onnx("not-a-shipped-name", "cpu") is None
-    assert shipped_onnx("shelf", "cuda") is None
     with pytest.raises(InputError, match="runtime: expected"):
         Detector(runtime="tensorrt")
-    onnx_file = WEIGHTS_DIR / "shelf.onnx"
-    if not onnx_file.is_file():
+    if not SHIPPED_MODELS["shelf"].onnx_path.is_file():
         pytest.skip("no shipped ONNX model in this checkout")
     pytest.importorskip("onnxruntime")
-    from shelfscan.export.runtime import OnnxDetectorModel
-
-    assert isinstance(Detector(runtime="auto").model, OnnxDetectorModel)
-    assert not isinstance(Detector(runtime="torch").model, OnnxDetectorModel)
+    assert isinstance(Detector(runtime="auto").model, OnnxDetectorModel) and Detector().runtime == "onnxruntime"
+    assert isinstance(Detector(runtime="torch").model, TorchDetectorModel)
+    with pytest.raises(InputError, match="runtime='torch'"):
+        Detector(SHIPPED_MODELS["shelf"].onnx_path, runtime="torch")

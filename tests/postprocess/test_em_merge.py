@@ -32,7 +32,7 @@ def test_single_box_comes_back_with_its_blended_score():
     boxes, scores, index = em_merge([[10.0, 20.0, 50.0, 90.0]], [0.9], [0.5], image_size=(100, 100),
                                     return_index=True)
     np.testing.assert_array_equal(boxes, [[10, 20, 50, 90]])
-    c = 0.5 * 0.9 + 0.5 * 0.5
+    c = (0.9 ** 0.5) * (0.5 ** 0.5)  # the one blend, hard^r · soft^(1 − r)
     np.testing.assert_allclose(scores, [0.5 * c + 0.5 * 0.9], rtol=1e-6)
     np.testing.assert_array_equal(index, [0])
 
@@ -53,8 +53,8 @@ def test_twenty_jittered_copies_of_one_box_become_one():
     out, scores, index = em_merge(boxes, hard, soft, image_size=(600, 600), return_index=True)
     assert len(out) == 1
     assert box_iou(out, truth)[0, 0] > 0.8
-    # the kept box is the best 0.5 * c + 0.5 * hard among the copies near the component
-    select = 0.5 * (0.5 * hard + 0.5 * soft) + 0.5 * hard
+    # the kept box is the best 0.5 * c + 0.5 * hard (c = hard^0.5 · soft^0.5) among the copies near the component
+    select = 0.5 * np.sqrt(hard * soft) + 0.5 * hard
     assert scores[0] == pytest.approx(select[index[0]])
     assert select[index[0]] >= np.quantile(select, 0.75)
 

@@ -38,7 +38,7 @@ def test_soft_iou_nms_ranks_by_the_blended_confidence():
     iou = np.array([0.2, 0.9, 0.9], np.float32)  # box 1 fits far better than box 0
     _, scores, index = soft_iou_nms(OVERLAPPING, hard, iou, return_index=True)
     assert index.tolist() == [1, 2]
-    np.testing.assert_allclose(scores, [0.85, 0.7], rtol=1e-6)
+    np.testing.assert_allclose(scores, np.sqrt(hard * iou)[[1, 2]], rtol=1e-6)  # hard^0.5 · iou^0.5
     _, _, index = soft_iou_nms(OVERLAPPING, hard, iou, hard_score_rate=1.0, return_index=True)
     assert index.tolist() == [0, 2]  # r = 1 is plain NMS on the hard score
 

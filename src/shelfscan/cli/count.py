@@ -26,13 +26,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from shelfscan.cli.detect import collect_sources
+    from shelfscan.cli.detect import collect_sources, require_images
     from shelfscan.counting import count, write_summary_csv
     from shelfscan.data.images import read_image
     from shelfscan.errors import InputError
     from shelfscan.inference import Detector
 
     items, problems = collect_sources(args.sources)
+    require_images(items, problems, args.sources)  # before the output folder is made
     detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
                         tta=args.tta, merger=args.merger, hard_score_rate=args.hard_score_rate, device=args.device,
                         threads=args.threads)

@@ -19,7 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tile", type=int, default=None,
                    help="cut the scaled photo into overlapping tiles of this side (for very dense, large photos)")
     add_merging(p)
-    p.add_argument("--save-images", metavar="DIR", help="also write annotated images to DIR")
+    p.add_argument("--save-images", metavar="DIR", help="also write annotated images to DIR (gaps hatched red)")
+    p.add_argument("--classes", default=None, metavar="NAMES",
+                   help="comma-separated classes to keep, e.g. product,gap or gap (default: all; 'product' is "
+                        "every class but gap)")
     p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
                    help="shipped models on CPU: auto uses ONNX Runtime when installed (faster), else PyTorch")
     p.set_defaults(func=run)
@@ -41,6 +44,19 @@ def collect_sources(sources: list[str]) -> tuple[list[tuple[Path, str]], list[st
     return items, problems
 
 
+def require_images(items: list, problems: list[str], sources: list[str]) -> None:
+    """Raise InputError (exit 2, with the reason) when the sources hold no image at all, before any model loads."""
+    if items:
+        return
+    from shelfscan.data.images import IMAGE_SUFFIXES
+    from shelfscan.errors import InputError
+
+    for msg in problems:
+        print(f"skipped: {msg}", file=sys.stderr)
+    raise InputError(f"{' '.join(sources)}: expected image files ({', '.join(IMAGE_SUFFIXES)}) or folders holding "
+                     f"some, got none")
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -49,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
     from shelfscan.errors import InputError
     from shelfscan.inference import Detector
 
+    from shelfscan.counting.gaps import describe, draw_gaps, has_gap_class, parse_classes, select_classes, split_gaps
+
     items, problems = collect_sources(args.sources)
+    require_images(items, problems, args.sources)
+    classes = parse_classes(getattr(args, "classes", None))
     detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
                         tta=args.tta, tile=args.tile, hard_score_rate=args.hard_score_rate, merger=args.merger,
                         device=args.device, threads=args.threads, runtime=args.runtime)
@@ -63,20 +83,23 @@ def run(args: argparse.Namespace) -> int:
         except InputError as exc:
             problems.append(str(exc))
             continue
-        det = detector.predict(image)
+        det = select_classes(detector.predict(image), classes)
         results[name] = det
         sizes[name] = (image.shape[1], image.shape[0])
         if save_dir:
+            products, gaps = split_gaps(det)
             multi = len(det.class_names) > 1
-            labels = [f"{n} {s:.2f}" for n, s in zip(det.labels, det.scores)] if multi else None
-            out = draw_count(draw_boxes(image, det, labels=labels), f"{len(det)} products")
+            labels = [f"{n} {s:.2f}" for n, s in zip(products.labels, products.scores)] if multi else None
+            drawn = draw_boxes(draw_gaps(image, gaps.xyxy), products, labels=labels)
+            out = draw_count(drawn, describe(len(products), len(gaps) if has_gap_class(det.class_names) else None))
             target = save_dir / (Path(name).with_suffix(".jpg").as_posix().replace("/", "__"))
             save_rgb(target, out)
     write_results(Path(args.out), args.format, results, sizes, detector.class_names)
     total = sum(len(d) for d in results.values())
     if len(results) <= 20:
         for name, det in results.items():
-            print(f"{name}: {len(det)} products")
+            products, gaps = split_gaps(det)
+            print(f"{name}: {describe(len(products), len(gaps) if has_gap_class(det.class_names) else None)}")
     print(f"{len(results)} images, {total} boxes -> {args.out}")
     for msg in problems:
         print(f"skipped: {msg}", file=sys.stderr)

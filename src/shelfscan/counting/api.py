@@ -19,29 +19,34 @@ COUNT_CONF = 0.6
 WEAK_CONF = 0.5
 
 
-@lru_cache(maxsize=2)
-def _default_detector(device: str = "cpu"):
+@lru_cache(maxsize=8)
+def _default_detector(device: str = "cpu", **options):
     from shelfscan.inference import Detector
 
-    return Detector(None, device=device, conf=WEAK_CONF)
+    options.setdefault("conf", WEAK_CONF)
+    return Detector(None, device=device, **options)
 
 
 def count(image: Any, *, detector=None, embedder=None, method: str = "auto", conf: float | None = None,
           confirm_below: float | None = COUNT_CONF, name: str | None = None, k: int | None = None,
-          distance_threshold: float | None = None, linkage: str = SHELF_LINKAGE) -> ShelfCount:
+          distance_threshold: float | None = None, linkage: str = SHELF_LINKAGE, imgsz: int | str | None = None,
+          **detector_options) -> ShelfCount:
     """Products of one photo grouped into types, with counts.
 
     Args:
         image: (H, W, 3) uint8 RGB array, PIL image or path.
         detector: a :class:`shelfscan.inference.Detector` (default: the shipped shelf model on CPU with score
-            threshold ``WEAK_CONF`` = 0.5, built once).
+            threshold ``WEAK_CONF`` = 0.5, built once per set of options).
         embedder: a :class:`shelfscan.embed.CropEmbedder` (default: one shared CPU embedder).
         method: clustering method (``"auto"``, ``"agglomerative"``, ``"hdbscan"``, ``"kmeans"``).
-        conf: keep only boxes scoring at least this (default: the detector's own threshold).
+        conf: keep only boxes scoring at least this (default: the detector's own threshold; without a
+            ``detector``, the default detector is built with it).
         confirm_below: boxes scoring under this (default ``COUNT_CONF`` = 0.6) do not form types; each is counted
             only when it looks like a type formed by the others (None or 0: every box forms types).
         name: image name in the result (default: the file name of a path).
         k, distance_threshold, linkage: see :func:`~shelfscan.counting.group_products`.
+        imgsz, **detector_options: options of the default :class:`~shelfscan.inference.Detector` (``imgsz``,
+            ``iou``, ``max_det``, ``tta``, ``merger``, ...); refused together with ``detector``.
 
     Example:
         >>> import shelfscan.counting as sc
@@ -49,19 +54,21 @@ def count(image: Any, *, detector=None, embedder=None, method: str = "auto", con
         >>> result.counts()            # {type id: facings}
         >>> result.save("out/shelf")   # counts.json, annotated.jpg, types.jpg
     """
-    from shelfscan.embed.crops import check_rgb_image
+    from shelfscan.data.images import as_rgb
+    from shelfscan.errors import InputError
 
-    if isinstance(image, (str, Path)):
-        from shelfscan.data.images import read_image
-
-        name = Path(image).name if name is None else name
-        image = read_image(image)
-    elif hasattr(image, "convert"):
-        import numpy as np
-
-        image = np.asarray(image.convert("RGB"))
-    image = check_rgb_image(image, "count image")
-    detector = _default_detector() if detector is None else detector
+    if isinstance(image, (str, Path)) and name is None:
+        name = Path(image).name
+    image = as_rgb(image, "count image")
+    if imgsz is not None:
+        detector_options["imgsz"] = imgsz
+    if detector is None:
+        if conf is not None:
+            detector_options["conf"] = conf
+        detector = _default_detector(**detector_options)
+    elif detector_options:
+        raise InputError(f"count: expected detector options ({sorted(detector_options)}) only without a detector, "
+                         f"got both (set them on the Detector you pass)")
     detections = detector.predict(image)
     if conf is not None:
         detections = detections.with_scores_above(conf)

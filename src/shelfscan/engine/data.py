@@ -30,11 +30,25 @@ class ShelfTrainSet(TorchDataset):
     With ``augment.mosaic`` > 0 a real photo's sample is, with that probability, a mosaic of it and three other
     real photos drawn at random (synthetic shelves are never mixed in).
     Randomness comes from (seed, epoch, index), so a run is reproducible; call :meth:`set_epoch` every epoch.
+
+    With ``class_names`` given (pooled datasets that label different classes), each item gets a fourth member,
+    a bool (C,) mask of the classes labelled on it (``ImageRecord.labelled``; synthetic shelves label only
+    ``synthetic_class``; a mosaic labels the classes all its pieces label), for :class:`DetectionCriterion`.
     """
 
     def __init__(self, records: list[ImageRecord], augment: AugmentConfig, *, synthetic: int = 0,
-                 synthetic_class: int = 0, seed: int = 0, cache: bool = True, synthetic_refresh: int = 3) -> None:
+                 synthetic_class: int = 0, seed: int = 0, cache: bool = True, synthetic_refresh: int = 3,
+                 class_names: list[str] | None = None) -> None:
         self.records = records
+        self.class_masks = None
+        if class_names is not None:
+            names = list(class_names)
+            self.class_masks = np.ones((len(records) + synthetic, len(names)), bool)
+            for k, r in enumerate(records):
+                if r.labelled is not None:
+                    self.class_masks[k] = [c in r.labelled for c in names]
+            self.class_masks[len(records):] = False
+            self.class_masks[len(records):, synthetic_class] = True
         self.augment = augment
         self.synthetic = synthetic
         self.synthetic_class = synthetic_class
@@ -83,8 +97,11 @@ class ShelfTrainSet(TorchDataset):
         image, boxes, labels = self._sample(i, rng)
         a = self.augment
         n_real = len(self.records)
+        mask = None if self.class_masks is None else self.class_masks[i]
         if i < n_real and n_real > 1 and a.mosaic > 0 and rng.random() < a.mosaic:
             others = rng.integers(0, n_real, 3)
+            if mask is not None:
+                mask = mask & self.class_masks[others].all(0)
             samples = [(image, boxes, labels)] + [self._sample(int(j), rng) for j in others]
             order = rng.permutation(4)  # the drawn photo is not always top-left
             img, b, lab = mosaic([samples[k] for k in order], rng, imgsz=a.imgsz, crop=a.crop,
@@ -96,11 +113,18 @@ class ShelfTrainSet(TorchDataset):
             img, b = hflip(img, b)
         if a.color:
             img = color_jitter(img, rng)
-        return (torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1),
+        item = (torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1),
                 torch.from_numpy(b.astype(np.float32)).reshape(-1, 4), torch.from_numpy(lab.astype(np.int64)))
+        if mask is not None:
+            item += (torch.from_numpy(np.array(mask, bool)),)
+        return item
 
 
 def collate(batch):
-    """List of items -> images (B, 3, S, S) uint8, list of boxes, list of labels."""
+    """List of items -> images (B, 3, S, S) uint8, list of boxes, list of labels (+ class masks (B, C) bool
+    when the items carry them)."""
+    if batch and len(batch[0]) == 4:
+        images, boxes, labels, masks = zip(*batch)
+        return torch.stack(images), list(boxes), list(labels), torch.stack(masks)
     images, boxes, labels = zip(*batch)
     return torch.stack(images), list(boxes), list(labels)

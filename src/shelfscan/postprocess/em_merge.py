@@ -15,6 +15,7 @@ from shelfscan.postprocess.gaussians import agglomerate, blob_neighbours, hard_e
 from shelfscan.postprocess.heatmap import blobs, box_gaussians, heat_map, map_scale, pixel_of
 from shelfscan.postprocess.inputs import (Candidates, check_candidates, check_centres_inside, check_fraction,
                                           check_image_size, check_max_det, like_input)
+from shelfscan.postprocess.scores import blend_scores
 from shelfscan.postprocess.suppress import ellipse_overlap_pairs, greedy_keep, intersection_over_min_pairs
 
 
@@ -24,8 +25,8 @@ def em_merge(boxes: Any, hard_scores: Any, iou_scores: Any = None, *, image_size
              max_iter: int = 20, dedup_threshold: float = 0.3) -> tuple[Any, ...]:
     """Merge raw candidates into one box per product with the EM-Merger.
 
-    1. Confidence ``c = r * hard + (1 - r) * soft`` with ``r = hard_score_rate`` (soft = ``iou_scores``, or
-       ``hard_scores`` when None). Candidate i is a Gaussian with mean at its box centre and covariance
+    1. Confidence ``c = hard^r · soft^(1 − r)`` (the one blend, :mod:`shelfscan.postprocess.scores`) with
+       ``r = hard_score_rate`` (soft = ``iou_scores``, or ``hard_scores`` when None). Candidate i is a Gaussian with mean at its box centre and covariance
        ``diag((w / 4)^2, (h / 4)^2)``.
     2. Heat map: sum of the Gaussians, each truncated at 1 sigma and peaking at ``c_i``, at a resolution where
        the median shrunk box is about ``map_px`` pixels wide; blobs are its connected regions above
@@ -101,7 +102,7 @@ def _merge_one_class(boxes: np.ndarray, hard: np.ndarray, soft: np.ndarray, imag
     empty = np.zeros(0, np.int64), np.zeros(0)
     if len(boxes) == 0:
         return empty
-    conf = rate * hard + (1.0 - rate) * soft
+    conf = blend_scores(hard, soft, rate)
     scale = map_scale(boxes, map_px)
     mu, var = box_gaussians(boxes, min_sigma=0.5 / scale)
     heat = heat_map(mu, var, conf, scale, image_size)

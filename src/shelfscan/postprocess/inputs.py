@@ -29,8 +29,10 @@ class Candidates:
         return len(self.boxes)
 
     def confidence(self, hard_score_rate: float) -> np.ndarray:
-        """Blended confidence ``r * hard + (1 - r) * soft``, shape (N,)."""
-        return hard_score_rate * self.hard + (1.0 - hard_score_rate) * self.soft
+        """Blended confidence ``hard^r · soft^(1 − r)`` (:func:`~shelfscan.postprocess.scores.blend_scores`), (N,)."""
+        from shelfscan.postprocess.scores import blend_scores
+
+        return blend_scores(self.hard, self.soft, hard_score_rate)
 
 
 def _to_numpy(value: Any, name: str) -> np.ndarray:

@@ -24,7 +24,7 @@ def merge_candidates(method: Literal["nms", "soft_iou_nms", "em"], boxes: Any, h
 
     Methods:
         ``"nms"``: greedy NMS on ``hard_scores`` at ``iou_threshold``; score = hard score.
-        ``"soft_iou_nms"``: greedy NMS at ``iou_threshold`` ranked by ``c = r * hard + (1 - r) * iou``
+        ``"soft_iou_nms"``: greedy NMS at ``iou_threshold`` ranked by ``c = hard^r · iou^(1 − r)``
             (r = ``hard_score_rate``); score = c.
         ``"em"``: the EM-Merger (:func:`shelfscan.postprocess.em_merge.em_merge`); one candidate per Gaussian
             component, score = ``0.5 * c + 0.5 * hard``. ``iou_threshold`` does not apply (its duplicate removal

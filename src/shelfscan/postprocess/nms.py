@@ -1,4 +1,4 @@
-"""Greedy non-maximum suppression (torchvision) on raw candidates, plain or scored by the Soft-IoU blend."""
+"""Greedy non-maximum suppression (OpenCV) on raw candidates, plain or scored by the Soft-IoU blend."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,22 +11,27 @@ from shelfscan.postprocess.inputs import (Candidates, check_candidates, check_fr
 
 def nms_index(boxes: np.ndarray, scores: np.ndarray, *, iou_threshold: float, class_ids: np.ndarray | None = None,
               max_det: int | None = None) -> np.ndarray:
-    """Indices (M,) int64 kept by ``torchvision.ops.batched_nms``, sorted by score descending.
+    """Indices (M,) int64 kept by greedy NMS, sorted by score descending (ties: lower index first).
+
+    A box is suppressed by a higher-scored box of its class whose IoU with it is above ``iou_threshold``
+    (``cv2.dnn.NMSBoxesBatched``, the same rule as ``torchvision.ops.batched_nms``).
 
     Args:
         boxes: (N, 4) xyxy. scores: (N,). class_ids: (N,) or None (all one class).
-        iou_threshold: a box is suppressed by a higher-scored one of its class with IoU above this.
+        iou_threshold: IoU above which the lower-scored box goes.
         max_det: keep at most this many (None: all).
     """
-    import torch
-    from torchvision.ops import batched_nms
+    import cv2
 
     if len(boxes) == 0:
         return np.zeros(0, np.int64)
-    idxs = torch.zeros(len(boxes), dtype=torch.int64) if class_ids is None else torch.from_numpy(class_ids)
-    keep = batched_nms(torch.from_numpy(np.ascontiguousarray(boxes)), torch.from_numpy(np.ascontiguousarray(scores)),
-                       idxs, float(iou_threshold))
-    return keep.numpy()[:max_det].astype(np.int64)
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], 1)
+    s = np.asarray(scores, np.float32).ravel()
+    ids = np.zeros(len(b), np.int32) if class_ids is None else np.asarray(class_ids).astype(np.int32)
+    keep = np.asarray(cv2.dnn.NMSBoxesBatched(xywh, s, ids, -np.inf, float(iou_threshold)), np.int64).ravel()
+    keep = keep[np.lexsort((keep, -s[keep]))]
+    return keep[:max_det]
 
 
 def _outputs(template: Any, cands: Candidates, keep: np.ndarray, scores: np.ndarray,
@@ -61,7 +66,7 @@ def nms(boxes: Any, scores: Any, *, iou_threshold: float = 0.6, class_ids: Any =
 def soft_iou_nms(boxes: Any, hard_scores: Any, iou_scores: Any, *, hard_score_rate: float = 0.5,
                  iou_threshold: float = 0.6, class_ids: Any = None, max_det: int | None = None,
                  return_index: bool = False) -> tuple[Any, ...]:
-    """Greedy NMS ranked by the blended confidence ``r * hard + (1 - r) * iou`` (Soft-IoU, Goldman et al.).
+    """Greedy NMS ranked by the blended confidence ``hard^r · iou^(1 − r)`` (Soft-IoU, Goldman et al.).
 
     Arguments as :func:`nms`, plus ``hard_scores`` (N,) objectness, ``iou_scores`` (N,) predicted IoU (None:
     the hard score alone) and ``hard_score_rate`` r in [0, 1]. The returned scores are the blended confidences.

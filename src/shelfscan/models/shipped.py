@@ -1,0 +1,67 @@
+"""The table of shipped models (name -> files and defaults) and model-path resolution. No torch needed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shelfscan.errors import InputError
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """One model that ships inside the package.
+
+    Attributes:
+        checkpoint: file name of the PyTorch checkpoint in ``weights/`` (its ONNX twin has the same stem).
+        imgsz: default working size: ``"auto"`` (chosen per photo from a first pass, for models whose photos
+            come at any distance, like shelves), or None for the fixed size the model was trained at (its
+            config's ``imgsz``).
+        items: what one box is called in user-facing words ("products", "items").
+    """
+
+    checkpoint: str
+    imgsz: str | None
+    items: str = "products"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return WEIGHTS_DIR / self.checkpoint
+
+    @property
+    def onnx_path(self) -> Path:
+        return WEIGHTS_DIR / Path(self.checkpoint).with_suffix(".onnx")
+
+
+# The first entry is the default model.
+SHIPPED_MODELS: dict[str, ShippedModel] = {
+    # one class, "object": every product on a shelf (SKU-110K style); shelf photos come close up or from afar
+    "shelf": ShippedModel("shelf.pt", imgsz="auto", items="products"),
+    # 10 clothing categories tagged on street-fashion photos (people fill the photo: one fixed size)
+    "apparel": ShippedModel("apparel.pt", imgsz=None, items="items"),
+}
+DEFAULT_MODEL = next(iter(SHIPPED_MODELS))
+
+
+def shipped_model(model: str | Path | None) -> ShippedModel | None:
+    """The table entry of ``model`` (None = the default model), or None when it is not a shipped name."""
+    name = DEFAULT_MODEL if model is None else model
+    return SHIPPED_MODELS.get(name) if isinstance(name, str) else None
+
+
+def resolve_model_path(model: str | Path | None) -> Path:
+    """``None`` -> the default shipped checkpoint; a shipped name -> its checkpoint; otherwise a path that must
+    exist."""
+    entry = shipped_model(model)
+    if entry is not None:
+        path = entry.checkpoint_path
+        if not path.is_file():
+            raise InputError(f"shipped model {model!r}: expected its weights at {path}, got no such file "
+                             "(reinstall shelfscan, or pass --model PATH)")
+        return path
+    path = Path(model)
+    if not path.is_file():
+        raise InputError(f"--model: expected one of {sorted(SHIPPED_MODELS)} or a path to a .pt/.onnx file, "
+                         f"got {str(model)!r} (no such file)")
+    return path

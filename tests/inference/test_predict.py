@@ -1,0 +1,73 @@
+"""The numpy predict path shared by every runtime: candidates, NMS, EM-Merger, the one score blend."""
+import numpy as np
+import pytest
+
+from shelfscan.box_ops import box_iou
+from shelfscan.inference.predict import postprocess, select_candidates
+from shelfscan.postprocess.scores import blend_scores
+
+
+def outputs(boxes, cls, iou):
+    return {"boxes": np.asarray(boxes, np.float32)[None], "cls_scores": np.asarray(cls, np.float32)[None],
+            "iou_scores": np.asarray(iou, np.float32)[None]}
+
+
+def test_the_blend_is_geometric_everywhere():
+    hard, soft = np.array([0.9, 0.4]), np.array([0.5, 0.8])
+    assert np.allclose(blend_scores(hard, soft, 0.5), np.sqrt(hard * soft))
+    assert np.allclose(blend_scores(hard, soft, 1.0), hard) and np.allclose(blend_scores(hard, soft, 0.0), soft)
+    from shelfscan.postprocess.inputs import check_candidates
+
+    cands = check_candidates(np.zeros((2, 4)), hard, soft)
+    assert np.allclose(cands.confidence(0.3), hard ** 0.3 * soft ** 0.7)  # the EM-Merger's ranking, same formula
+
+
+def test_postprocess_thresholds_caps_and_suppresses():
+    boxes = [[0., 0, 10, 10], [0.5, 0, 10.5, 10], [20, 20, 30, 30]]
+    out = outputs(boxes, [[0.95], [0.9], [0.7]], [0.9, 0.9, 0.9])
+    r = postprocess(out, conf=0.1, iou=0.5, max_det=10)[0]
+    assert len(r["boxes"]) == 2 and r["scores"][0] > r["scores"][1]  # the near-duplicate went
+    assert len(postprocess(out, conf=0.1, iou=0.5, max_det=1)[0]["boxes"]) == 1
+    assert len(postprocess(out, conf=0.85, iou=0.5, max_det=10)[0]["boxes"]) == 1  # 0.7·0.9 blended < 0.85
+
+
+def test_nms_is_per_class():
+    boxes = [[0., 0, 10, 10], [0.5, 0, 10.5, 10]]
+    r = postprocess(outputs(boxes, [[0.9, 0.1], [0.1, 0.8]], [0.9, 0.9]), conf=0.1, iou=0.5)[0]
+    assert sorted(r["labels"].tolist()) == [0, 1]
+
+
+def test_candidates_are_sorted_and_capped_by_topk():
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 500, (200, 2))
+    boxes = np.concatenate([xy, xy + 20], 1)
+    c = select_candidates(boxes, rng.uniform(0, 1, (200, 1)), rng.uniform(0, 1, 200), conf=0.0,
+                          hard_score_rate=0.5, pre_nms_topk=50)
+    assert len(c["scores"]) == 50 and np.all(np.diff(c["scores"]) <= 0)
+
+
+def test_em_merger_merges_jittered_candidates_into_products():
+    rng = np.random.default_rng(0)
+    products = np.array([[20., 20, 60, 100], [60, 20, 100, 100], [150, 40, 190, 120]])  # two touching + one
+    boxes = np.concatenate([p + rng.normal(0, 1.5, (20, 4)) for p in products])
+    cls = 1 / (1 + np.exp(-(2.0 + rng.normal(0, 0.2, (len(boxes), 1)))))
+    r = postprocess(outputs(boxes, cls, np.full(len(boxes), 0.73)), conf=0.1, max_det=100, merger="em",
+                    image_size=(256, 160))[0]
+    assert len(r["boxes"]) == 3
+    assert np.all(box_iou(r["boxes"], products).max(0) > 0.7)
+
+
+@pytest.mark.parametrize("n", [0, 1, 300])
+def test_nms_index_matches_greedy_reference(n):
+    from shelfscan.postprocess.nms import nms_index
+
+    rng = np.random.default_rng(n)
+    ctr = np.repeat(rng.uniform(0, 400, (max(n // 6, 1), 2)), 6, 0)[:n] + rng.normal(0, 3, (n, 2))
+    boxes = np.concatenate([ctr - 12, ctr + 12], 1)
+    scores = rng.uniform(0, 1, n)
+    keep = nms_index(boxes, scores, iou_threshold=0.5)
+    order, ref = np.argsort(-scores, kind="stable"), []
+    for i in order:  # plain greedy NMS
+        if all(box_iou(boxes[i:i + 1], boxes[j:j + 1])[0, 0] <= 0.5 for j in ref):
+            ref.append(i)
+    assert keep.tolist() == ref
