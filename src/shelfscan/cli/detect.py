@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     items, problems = collect_sources(args.sources)
     require_images(items, problems, args.sources)
-    classes = parse_classes(getattr(args, "classes", None))
+    classes = parse_classes(args.classes)
     detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
                         tta=args.tta, tile=args.tile, hard_score_rate=args.hard_score_rate, merger=args.merger,
                         device=args.device, threads=args.threads, runtime=args.runtime)

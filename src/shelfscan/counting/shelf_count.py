@@ -272,6 +272,7 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
         :class:`ShelfCount` whose detections (the boxes counted) carry ``cluster_id`` and ``embedding``.
     """
     from shelfscan.cluster import cluster_embeddings
+    from shelfscan.counting.gaps import has_gap_class, split_gaps
     from shelfscan.data.images import as_rgb
 
     if isinstance(image, (str, Path)) and name is None:
@@ -281,8 +282,6 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
         raise InputError(f"group_products detections: expected a shelfscan Detections, got "
                          f"{type(detections).__name__}")
     gaps = None
-    from shelfscan.counting.gaps import has_gap_class, split_gaps
-
     if has_gap_class(detections.class_names):  # empty shelf space is never a product nor a type
         detections, gaps = split_gaps(detections)
     expect(confirm_below is None or (isinstance(confirm_below, (int, float)) and 0 <= confirm_below <= 1),

@@ -49,13 +49,13 @@ def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None):
     entry = shipped_model(model)
     on_cpu = str(device).startswith("cpu")
     if entry is not None and runtime != "torch":
-        usable = on_cpu and entry.onnx_path.is_file() and _onnx_available()
-        if usable:
+        onnx_ok, file_ok = _onnx_available(), entry.onnx_path.is_file()
+        if on_cpu and onnx_ok and file_ok:
             return OnnxDetectorModel(entry.onnx_path, threads=threads, device=device)
         if runtime == "onnx":
             raise InputError(f"runtime='onnx': expected onnxruntime installed, device cpu and {entry.onnx_path} "
-                             f"present, got onnxruntime {'present' if _onnx_available() else 'missing'}, device "
-                             f"{device}, file {'present' if entry.onnx_path.is_file() else 'missing'}")
+                             f"present, got onnxruntime {'present' if onnx_ok else 'missing'}, device "
+                             f"{device}, file {'present' if file_ok else 'missing'}")
     if model is not None and Path(model).suffix.lower() == ".onnx":
         if runtime == "torch":
             raise InputError(f"runtime='torch': expected a .pt checkpoint or a shipped name, got {model}")
@@ -108,7 +108,6 @@ class Detector:
             imgsz = entry.imgsz if entry is not None and entry.imgsz is not None else self.model.config.imgsz
         self.auto = imgsz == "auto"
         self.imgsz = int(self.model.config.imgsz if self.auto else imgsz)
-        self.items = entry.items if entry is not None else "objects"
         self.auto_side, self.tta = float(auto_side), bool(tta)
         self.conf, self.iou, self.max_det, self.tile, self.merger = conf, iou, max_det, tile, merger
         cfg_rate = self.model.config.hard_score_rate

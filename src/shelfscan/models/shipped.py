@@ -18,12 +18,10 @@ class ShippedModel:
         imgsz: default working size: ``"auto"`` (chosen per photo from a first pass, for models whose photos
             come at any distance, like shelves), or None for the fixed size the model was trained at (its
             config's ``imgsz``).
-        items: what one box is called in user-facing words ("products", "items").
     """
 
     checkpoint: str
     imgsz: str | None
-    items: str = "products"
 
     @property
     def checkpoint_path(self) -> Path:
@@ -37,9 +35,9 @@ class ShippedModel:
 # The first entry is the default model.
 SHIPPED_MODELS: dict[str, ShippedModel] = {
     # one class, "object": every product on a shelf (SKU-110K style); shelf photos come close up or from afar
-    "shelf": ShippedModel("shelf.pt", imgsz="auto", items="products"),
+    "shelf": ShippedModel("shelf.pt", imgsz="auto"),
     # 10 clothing categories tagged on street-fashion photos (people fill the photo: one fixed size)
-    "apparel": ShippedModel("apparel.pt", imgsz=None, items="items"),
+    "apparel": ShippedModel("apparel.pt", imgsz=None),
 }
 DEFAULT_MODEL = next(iter(SHIPPED_MODELS))
 
