@@ -19,6 +19,9 @@ VERBS: dict[str, str] = {
     "export": "export",
     "serve": "serve",
     "cluster": "cluster",
+    "batch": "batch",
+    "history": "history",
+    "diff": "diff",
 }
 
 
