@@ -29,6 +29,7 @@ import numpy as np
 
 from shelfscan.cli.common import imgsz_arg
 from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
+from shelfscan.counting.shelf_count import SHELF_LINKAGE
 
 
 def match_boxes(pred: np.ndarray, true: np.ndarray, iou_min: float = 0.5) -> np.ndarray:
@@ -118,9 +119,9 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=1024)
     ap.add_argument("--method", default="auto", choices=["auto", "agglomerative", "hdbscan", "kmeans"])
     ap.add_argument("--threshold", type=float, default=None,
-                    help="agglomerative cut (default 0.85 with single linkage, 1.0 with average)")
-    ap.add_argument("--linkage", default="single", choices=["single", "average", "complete"],
-                    help="agglomerative linkage (default single, as shelfscan count)")
+                    help="agglomerative cut (default: shelfscan count's, SHELF_THRESHOLD with its linkage)")
+    ap.add_argument("--linkage", default=SHELF_LINKAGE, choices=["single", "average", "complete"],
+                    help=f"agglomerative linkage (default {SHELF_LINKAGE}, as shelfscan count)")
     ap.add_argument("--input-size", type=int, default=112)
     ap.add_argument("--no-flip", action="store_true")
     ap.add_argument("--colour-weight", type=float, default=None)

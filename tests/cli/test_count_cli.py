@@ -10,15 +10,37 @@ from shelfscan.synth import render_shelf
 def test_count_writes_json_images_and_summary(tmp_path, capsys):
     image, truth = render_shelf(3, width=640)
     save_rgb(tmp_path / "shelf.jpg", image, quality=95)
+    save_rgb(tmp_path / "other.jpg", image[:, ::-1].copy(), quality=95)
     out = tmp_path / "out"
-    assert main(["count", str(tmp_path / "shelf.jpg"), "--out", str(out)]) == 0
+    assert main(["count", str(tmp_path / "shelf.jpg"), str(tmp_path / "other.jpg"), "--out", str(out)]) == 0
     data = json.loads((out / "shelf" / "counts.json").read_text())
     assert data["image"] == "shelf.jpg"
     assert data["total"] == sum(g["count"] for g in data["groups"]) > 0.5 * len(truth)
     assert (out / "shelf" / "annotated.jpg").is_file() and (out / "shelf" / "types.jpg").is_file()
+    from shelfscan.data.images import read_image
+
+    h, w = read_image(out / "shelf" / "annotated.jpg").shape[:2]
+    assert h >= image.shape[0] and w > image.shape[1]  # a portrait photo: the legend panel on its right
     rows = list(csv.DictReader((out / "summary.csv").open()))
-    assert len(rows) == len(data["groups"])
-    assert "shelf.jpg" in capsys.readouterr().out
+    assert len(rows) == len(data["groups"]) + len(json.loads((out / "other" / "counts.json").read_text())["groups"])
+    printed = capsys.readouterr()
+    lines = printed.out.splitlines()
+    # one line per photo, no table; the shipped shelf model has no gap class: no gap count
+    assert lines == [f"shelf.jpg: {data['total']} products, {len(data['groups'])} types -> {out / 'shelf'}",
+                     lines[1]] and lines[1].startswith("other.jpg: ") and lines[1].endswith(f"-> {out / 'other'}")
+    assert "2/2" in printed.err and "count" in printed.err  # the progress bar, on stderr
+
+
+def test_verbose_prints_the_table(tmp_path, capsys):
+    image, _ = render_shelf(3, width=640)
+    save_rgb(tmp_path / "shelf.jpg", image, quality=95)
+    out = tmp_path / "out"
+    assert main(["count", str(tmp_path / "shelf.jpg"), "--out", str(out), "--verbose"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    data = json.loads((out / "shelf" / "counts.json").read_text())
+    assert lines[0].startswith("shelf.jpg: ") and lines[0].endswith(f"-> {out / 'shelf'}")
+    assert lines[1].startswith(f"shelf.jpg: {data['total']} products") and "type" in lines[2]
+    assert len(lines) == 3 + len(data["groups"])  # the summary line, then the table: title, header, one per type
 
 
 def test_cli_and_python_api_count_the_same_boxes(tmp_path):

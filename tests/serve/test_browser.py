@@ -65,9 +65,9 @@ def server():
         detector = Detector("shelf", runtime="onnx", threads=1)
     except Exception as exc:  # no shipped ONNX model in this install
         pytest.skip(f"shipped ONNX model unavailable: {exc}")
-    from shelfscan.models.checkpoint import SHIPPED_MODELS, WEIGHTS_DIR
+    from shelfscan.models.checkpoint import SHIPPED_MODELS
 
-    extra = {"apparel": "apparel"} if (WEIGHTS_DIR / SHIPPED_MODELS["apparel"]).is_file() else {}
+    extra = {"apparel": "apparel"} if SHIPPED_MODELS["apparel"].checkpoint_path.is_file() else {}
     app = create_app(detector, live_models=live_models_default(), model_name="shelf", extra_models=extra)
     with serve_in_thread(app) as url:
         yield url
@@ -206,3 +206,106 @@ def test_docs_page_renders_without_a_cdn(server, browser):
     sync_api.expect(page.get_by_text("/v1/count", exact=True).first).to_be_visible()
     assert not [u for u in outside if not u.startswith("data:")], outside
     context.close()
+
+
+# ---- gaps (a two-class model: object, gap) ---------------------------------------------------------------------
+GAP_BOXES = [[10, 10, 100, 100], [10, 120, 100, 200]]  # in the model's input pixels
+PRODUCT_BOX = [120, 10, 200, 100]
+
+
+def fixed_two_class_onnx(path: Path) -> Path:
+    """An ONNX file in the exported graph's format whose outputs are fixed: two gap boxes and one product box
+    (scores 0.9), whatever the frame (a trained gap model is hours away; exporting a random one takes minutes)."""
+    import json
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from shelfscan.inference.onnx_model import INPUT_NAME, OUTPUT_NAMES
+
+    boxes = np.array([GAP_BOXES[0], PRODUCT_BOX, GAP_BOXES[1]], np.float32)[None]
+    cls = np.array([[0.05, 0.9], [0.9, 0.05], [0.05, 0.9]], np.float32)[None]
+    values = {"boxes": boxes, "scores": cls, "cls_scores": cls, "iou_scores": np.full((1, 3), 0.9, np.float32)}
+    nodes = [helper.make_node("ReduceMean", [INPUT_NAME], ["mean"], keepdims=0),  # the frame is read...
+             helper.make_node("Mul", ["mean", "zero"], ["nothing"])]               # ... and counts for nothing
+    inits = [numpy_helper.from_array(np.zeros(1, np.float32), "zero")]
+    outputs = []
+    for name in OUTPUT_NAMES:
+        inits.append(numpy_helper.from_array(values[name], f"{name}_value"))
+        nodes.append(helper.make_node("Add", [f"{name}_value", "nothing"], [name]))
+        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(values[name].shape)))
+    graph = helper.make_graph(nodes, "fixed", [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT,
+                                                                             [1, 3, "h", "w"])], outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    helper.set_model_props(model, {"class_names": json.dumps(["object", "gap"]), "imgsz": "256"})
+    onnx.checker.check_model(model)
+    onnx.save_model(model, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def gap_server(tmp_path_factory):
+    """A server whose upload route counts fixed boxes of a two-class model and whose live page runs
+    :func:`fixed_two_class_onnx`."""
+    pytest.importorskip("onnx")
+    torch = pytest.importorskip("torch")
+    from shelfscan.detections import Detections
+    from shelfscan.inference import Detector
+    from shelfscan.models.detector import DetectorConfig, ShelfDetector
+    from shelfscan.serve import create_app
+    from shelfscan.synth import render_shelf
+
+    image, truth = render_shelf(0, width=480)
+    torch.manual_seed(0)
+    net = ShelfDetector(DetectorConfig(class_names=["object", "gap"], width=16, head_depth=1, imgsz=256),
+                        pretrained_backbone=False)
+
+    class Fixed(Detector):
+        def predict(self, rgb):
+            xyxy = np.concatenate([truth.xyxy, np.array(GAP_BOXES, np.float32)])
+            cls = np.r_[np.zeros(len(truth)), np.ones(2)].astype(np.int64)
+            return Detections(xyxy, np.full(len(xyxy), 0.9, np.float32), cls, ["object", "gap"])
+
+    folder = tmp_path_factory.mktemp("gaps")
+    cv2.imwrite(str(folder / "shelf.png"), image[..., ::-1])
+    onnx_path = fixed_two_class_onnx(folder / "gaps.onnx")
+    app = create_app(Fixed(net), live_models={"gaps": onnx_path}, model_name="gaps")
+    with serve_in_thread(app) as url:
+        yield url, folder / "shelf.png", len(truth)
+
+
+def test_upload_page_shows_gaps(gap_server, browser):
+    url, photo, n_products = gap_server
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(url + "/")
+    page.set_input_files("#file", str(photo))
+    sync_api.expect(page.locator("#gaps")).to_be_visible(timeout=120_000)
+    assert page.text_content("#total").startswith(f"{n_products} products, ")  # the gaps are no products
+    text = page.text_content("#gaps")
+    assert text.startswith("2 gaps") and "% of the shelf's width" in text, text
+    page.close()
+
+
+def test_live_page_draws_gaps_in_red(gap_server, browser):
+    url = gap_server[0]
+    live_ready(url)
+    page = browser.new_page(viewport={"width": 800, "height": 700})
+    page.goto(url + "/live?model=gaps&size=256&conf=0.5")
+    state = wait_live(page, frames=2)
+    assert state["gaps"] == 2 and state["boxes"] == 1, state
+    assert page.locator("#stats").get_attribute("data-gaps") == "2"
+    assert page.text_content("#count") == "1 products · 2 gaps"
+    # the overlay canvas (drawing only, no video): red outlines for the gaps, the first palette colour for the product
+    red, yellow = page.evaluate("""() => {
+        const c = document.getElementById('overlay');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let red = 0, yellow = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3] > 120 && d[i] > 200 && d[i + 1] < 60 && d[i + 2] < 60) red++;
+          if (d[i + 3] > 120 && d[i] > 200 && d[i + 1] > 180 && d[i + 2] < 60) yellow++;
+        }
+        return [red, yellow];
+    }""")
+    assert red > 100 and yellow > 50, (red, yellow)
+    page.close()

@@ -13,17 +13,34 @@ def add_model(p: argparse.ArgumentParser) -> None:
                    help="model name (e.g. 'shelf') or path to a .pt/.onnx file (default: the shipped shelf model)")
 
 
-def imgsz_arg(text: str) -> int | str:
-    """``--imgsz``: a positive integer or ``auto`` (a first pass picks the size from the products' size)."""
+def parse_imgsz(text: str) -> int | str:
+    """A working size as typed (``--imgsz``, the API's ``imgsz`` query parameter): ``"auto"`` or an integer
+    number of pixels ≥ 32.
+
+    Raises:
+        InputError: anything else, with what was expected and what came.
+    """
+    from shelfscan.errors import InputError
+
     if text == "auto":
         return text
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer number of pixels or 'auto', got {text!r}") from None
+        raise InputError(f"expected an integer number of pixels or 'auto', got {text!r}") from None
     if value < 32:
-        raise argparse.ArgumentTypeError(f"expected at least 32 pixels, got {value}")
+        raise InputError(f"expected at least 32 pixels, got {value}")
     return value
+
+
+def imgsz_arg(text: str) -> int | str:
+    """``--imgsz``: a positive integer or ``auto`` (a first pass picks the size from the products' size)."""
+    from shelfscan.errors import InputError
+
+    try:
+        return parse_imgsz(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_inference(p: argparse.ArgumentParser, conf: float = 0.25, iou: float = 0.6, max_det: int = 1000) -> None:

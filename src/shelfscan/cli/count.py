@@ -22,6 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"boxes scoring under S do not form product types: each is counted only when it looks like "
                         f"a type formed by boxes scoring >= S (default {COUNT_CONF}; 0: every box forms types)")
     add_merging(p)
+    p.add_argument("--verbose", action="store_true",
+                   help="also print each photo's table of types (the files always hold it)")
     p.set_defaults(func=run)
 
 
@@ -31,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from shelfscan.data.images import read_image
     from shelfscan.errors import InputError
     from shelfscan.inference import Detector
+    from tqdm import tqdm
 
     items, problems = collect_sources(args.sources)
     require_images(items, problems, args.sources)  # before the output folder is made
@@ -40,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
-    for path, name in items:
+    # one line per photo on stdout (tqdm.write keeps it clear of the bar), the progress bar on stderr
+    for path, name in tqdm(items, desc="count", unit="photo", file=sys.stderr, disable=len(items) < 2):
         try:
             image = read_image(path)
         except InputError as exc:
@@ -48,12 +52,21 @@ def run(args: argparse.Namespace) -> int:
             continue
         result = count(image, detector=detector, method=args.method, name=name,
                        confirm_below=args.confirm_below)
-        result.save(out / Path(name).with_suffix("").as_posix().replace("/", "__"))
+        folder = out / Path(name).with_suffix("").as_posix().replace("/", "__")
+        result.save(folder)
         results.append(result)
-        print(f"== {name}")
-        print(result.table())
+        tqdm.write(summary_line(result, folder), file=sys.stdout)
+        if args.verbose:
+            tqdm.write(result.table(), file=sys.stdout)
     if results:
         write_summary_csv(results, out / "summary.csv")
     for msg in problems:
         print(f"skipped: {msg}", file=sys.stderr)
     return 1 if problems or not results else 0
+
+
+def summary_line(result, folder: Path) -> str:
+    """``"shelf.jpg: 143 products, 27 types, 3 gaps -> out/shelf"`` (gaps only from a model with a gap class;
+    the noun is the model's: ``items`` for a tagging model)."""
+    gaps = "" if result.gaps is None else f", {len(result.gaps)} gap{'s' if len(result.gaps) != 1 else ''}"
+    return f"{result.image}: {result.summary()}{gaps} -> {folder}"

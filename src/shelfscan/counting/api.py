@@ -10,13 +10,12 @@ from shelfscan.counting.shelf_count import SHELF_LINKAGE, ShelfCount, group_prod
 
 # Score thresholds of counting. Boxes scoring at least COUNT_CONF form product types; boxes from WEAK_CONF up to
 # COUNT_CONF are counted only when they look like one of those types (``group_products(confirm_below=...)``).
-# Counting wants fewer false boxes than detection: a false box often becomes a product type of its own, while a
-# real product that scores low usually has look-alikes on the shelf. Chosen with benchmarks/count_synthetic.py and
-# the v4 shelf model (per-shelf mCIoU, seeds 1000-1023 / 2000-2023, average linkage): every box >= 0.5 forms types
-# 0.868 / 0.833; >= 0.6 0.887 / 0.860; >= 0.6 forms types and 0.5-0.6 confirmed 0.893 / 0.869. Re-checked with
-# single linkage: 0.6-0.7 to form types and 0.4-0.5 to be confirmed score within 0.003 of each other (0.55: -0.007).
+# Chosen on real photos (benchmarks/count_real_shelves.py, the six TUNED_ON photos, average linkage): the most
+# recall whose total count stays within 10% of the judged products. mean |count error| / recall / ARI:
+# 0.45-0.6 0.084 / 0.854 / 0.708; 0.5-0.6 0.090 / 0.827 / 0.721; 0.4-0.6 0.111 / 0.866; 0.45-0.5 0.128 / 0.881;
+# 0.25-0.5 reaches recall 0.92 but counts 30% more boxes than there are products (false boxes that join a type).
 COUNT_CONF = 0.6
-WEAK_CONF = 0.5
+WEAK_CONF = 0.45
 
 
 @lru_cache(maxsize=8)
@@ -36,7 +35,7 @@ def count(image: Any, *, detector=None, embedder=None, method: str = "auto", con
     Args:
         image: (H, W, 3) uint8 RGB array, PIL image or path.
         detector: a :class:`shelfscan.inference.Detector` (default: the shipped shelf model on CPU with score
-            threshold ``WEAK_CONF`` = 0.5, built once per set of options).
+            threshold ``WEAK_CONF`` = 0.45, built once per set of options).
         embedder: a :class:`shelfscan.embed.CropEmbedder` (default: one shared CPU embedder).
         method: clustering method (``"auto"``, ``"agglomerative"``, ``"hdbscan"``, ``"kmeans"``).
         conf: keep only boxes scoring at least this (default: the detector's own threshold; without a
@@ -74,4 +73,4 @@ def count(image: Any, *, detector=None, embedder=None, method: str = "auto", con
         detections = detections.with_scores_above(conf)
     return group_products(image, detections, method=method, embedder=embedder, name=name, k=k,
                           distance_threshold=distance_threshold, linkage=linkage,
-                          confirm_below=confirm_below or None)
+                          confirm_below=confirm_below or None, noun=getattr(detector, "noun", "products"))

@@ -113,9 +113,10 @@ def draw_gaps(image: np.ndarray, gaps_xyxy: np.ndarray, *, thickness: int | None
     return out
 
 
-def describe(n_products: int, n_gaps: int | None) -> str:
-    """``"143 products"`` or, when gaps are known, ``"143 products, 4 gaps"``."""
-    return f"{n_products} products" + ("" if n_gaps is None else f", {n_gaps} gap{'s' if n_gaps != 1 else ''}")
+def describe(n_products: int, n_gaps: int | None, noun: str = "products") -> str:
+    """``"143 products"`` or, when gaps are known, ``"143 products, 4 gaps"``; ``noun`` names the boxes
+    (``"items"`` for a tagging model, see :func:`shelfscan.models.shipped.model_noun`)."""
+    return f"{n_products} {noun}" + ("" if n_gaps is None else f", {n_gaps} gap{'s' if n_gaps != 1 else ''}")
 
 
 __all__ = ["GAP_CLASS", "PRODUCT_ALIAS", "GAP_COLOUR", "has_gap_class", "gap_mask", "split_gaps",

@@ -6,6 +6,7 @@ The network runs in ONNX Runtime (shipped models and ``.onnx`` files; no torch n
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from shelfscan.detections import Detections
 from shelfscan.errors import expect
 from shelfscan.inference.predict import postprocess
 from shelfscan.inference.tiling import pad_to_multiple, seam_boxes, tile_grid
-from shelfscan.models.shipped import shipped_model
+from shelfscan.models.shipped import class_noun, shipped_model
 
 AUTO_PROBE = 640          # longest side of the first pass of imgsz="auto"
 AUTO_RANGE = (320, 2048)  # sizes it may choose
@@ -87,6 +88,9 @@ class Detector:
 
     Attributes:
         runtime: ``"onnxruntime"`` or ``"pytorch"``. model: the object running the network.
+        noun: what its boxes are called (``"products"``, ``"items"``): the shipped-model table's, else
+            :func:`~shelfscan.models.shipped.class_noun` of its classes.
+        last_imgsz: the working size of the last photo predicted (``"auto"`` picks one per photo).
     """
 
     def __init__(self, model: Any = None, *, imgsz: int | str | None = None, conf: float = 0.25, iou: float = 0.6,
@@ -113,6 +117,20 @@ class Detector:
         cfg_rate = self.model.config.hard_score_rate
         self.hard_score_rate = cfg_rate if hard_score_rate is None else hard_score_rate
         self.last_imgsz = self.imgsz
+        self.noun = entry.noun if entry is not None else class_noun(self.class_names)
+
+    def with_imgsz(self, imgsz: int | str | None) -> "Detector":
+        """A copy that shares this detector's network and options but runs at ``imgsz`` (an integer ≥ 32 or
+        ``"auto"``; None: a plain copy). Its ``last_imgsz`` is its own, so one copy per request tells which
+        size that request used."""
+        expect(imgsz is None or imgsz == "auto" or (isinstance(imgsz, (int, np.integer)) and not isinstance(
+            imgsz, bool) and imgsz >= 32), "imgsz", "an integer ≥ 32, 'auto' or None", imgsz)
+        other = copy.copy(self)
+        if imgsz is not None:
+            other.auto = imgsz == "auto"
+            other.imgsz = int(self.model.config.imgsz if other.auto else imgsz)
+            other.last_imgsz = other.imgsz
+        return other
 
     @property
     def runtime(self) -> str:

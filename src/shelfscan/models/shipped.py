@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from shelfscan.errors import InputError
 
@@ -18,10 +19,13 @@ class ShippedModel:
         imgsz: default working size: ``"auto"`` (chosen per photo from a first pass, for models whose photos
             come at any distance, like shelves), or None for the fixed size the model was trained at (its
             config's ``imgsz``).
+        noun: what the model's boxes are called in summaries, legends and pages (``"143 products"``,
+            ``"12 items"``).
     """
 
     checkpoint: str
     imgsz: str | None
+    noun: str = "products"
 
     @property
     def checkpoint_path(self) -> Path:
@@ -35,9 +39,9 @@ class ShippedModel:
 # The first entry is the default model.
 SHIPPED_MODELS: dict[str, ShippedModel] = {
     # one class, "object": every product on a shelf (SKU-110K style); shelf photos come close up or from afar
-    "shelf": ShippedModel("shelf.pt", imgsz="auto"),
+    "shelf": ShippedModel("shelf.pt", imgsz="auto", noun="products"),
     # 10 clothing categories tagged on street-fashion photos (people fill the photo: one fixed size)
-    "apparel": ShippedModel("apparel.pt", imgsz=None),
+    "apparel": ShippedModel("apparel.pt", imgsz=None, noun="items"),
 }
 DEFAULT_MODEL = next(iter(SHIPPED_MODELS))
 
@@ -46,6 +50,19 @@ def shipped_model(model: str | Path | None) -> ShippedModel | None:
     """The table entry of ``model`` (None = the default model), or None when it is not a shipped name."""
     name = DEFAULT_MODEL if model is None else model
     return SHIPPED_MODELS.get(name) if isinstance(name, str) else None
+
+
+def class_noun(class_names: Sequence[str]) -> str:
+    """What the boxes of a model outside the table are called: ``"products"`` with one class besides ``gap``
+    (shelf-like: ``object``, or ``object, gap``), ``"items"`` with several (tagging models, e.g. clothing)."""
+    kinds = [c for c in class_names if c != "gap"]  # gaps are empty shelf space, never a kind of box counted
+    return "products" if len(kinds) <= 1 else "items"
+
+
+def model_noun(model: str | Path | None, class_names: Sequence[str]) -> str:
+    """The table's ``noun`` for a shipped name (None = the default model), else :func:`class_noun`."""
+    entry = shipped_model(model) if model is None or isinstance(model, str) else None
+    return entry.noun if entry is not None else class_noun(class_names)
 
 
 def resolve_model_path(model: str | Path | None) -> Path:

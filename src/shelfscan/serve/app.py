@@ -3,6 +3,8 @@
 Routes: ``POST /v1/detect`` and ``POST /v1/count`` (multipart field ``image``) -> JSON; ``GET /healthz``;
 ``GET /`` the upload page; ``GET /live`` the camera page (:mod:`shelfscan.serve.web`); OpenAPI at ``/docs`` and
 ``/openapi.json``; every GET route answers HEAD too. Every error is JSON ``{"error": message, "status": code}``.
+Both ``/v1`` routes take the query parameters ``images``, ``model`` and ``imgsz`` (any other: 422); their answers
+are built in :mod:`shelfscan.serve.answers`.
 
 One queue bounds the work: an upload's header is checked as soon as it has arrived (bad files, bombs: answered at
 once), then decoding *and* inference run as one job on a small dedicated thread pool (``workers`` threads, default
@@ -14,18 +16,15 @@ PyTorch, drawing); a running ONNX Runtime pass, under a second at the working si
 from __future__ import annotations
 
 import asyncio
-import base64
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import import_module, resources
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -34,8 +33,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shelfscan import __version__
-from shelfscan.detections import Detections
 from shelfscan.errors import InputError, ShelfscanError
+from shelfscan.serve.answers import (IMGSZ_HELP, count_answer, detect_answer, detections_json,  # noqa: F401
+                                     imgsz_query, known_query, safe_name)
 from shelfscan.serve.limits import (ALLOWED_FORMATS, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ApiKeyGuard, BodyLimit,
                                     HeadAsGet, UploadRejected, decode_upload, probe_upload)
 
@@ -125,36 +125,6 @@ def _build_detector(model: Any):
     return model if isinstance(model, Detector) else Detector(model)
 
 
-def _jpeg_base64(image: np.ndarray, quality: int = 85) -> str:
-    """RGB uint8 (H, W, 3) -> base64 text of a JPEG."""
-    import cv2
-
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return base64.b64encode(buf.tobytes()).decode("ascii")
-
-
-def _safe_name(filename: str | None) -> str:
-    """The client's file name for display only: last path component, printable, at most 128 characters."""
-    name = PurePath((filename or "upload").replace("\\", "/")).name
-    return "".join(c for c in name if c.isprintable())[:128] or "upload"
-
-
-def detections_json(det: Detections) -> list[dict]:
-    """One dict per box: ``box`` [x1, y1, x2, y2] pixels (0.1 px), ``score``, ``class_id``, ``label``, and
-    ``iou_score`` (predicted IoU) when present."""
-    iou = det.data.get("iou_score")
-    rows = []
-    for i, (box, score, cid) in enumerate(zip(det.xyxy.tolist(), det.scores.tolist(), det.class_id.tolist())):
-        row = {"box": [round(v, 1) for v in box], "score": round(score, 4), "class_id": int(cid),
-               "label": det.class_names[cid] if 0 <= cid < len(det.class_names) else str(cid)}
-        if iou is not None:
-            row["iou_score"] = round(float(iou[i]), 4)
-        rows.append(row)
-    return rows
-
-
 def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                timeout_s: float = 30.0, cors: bool | Sequence[str] = False, max_pixels: int = DEFAULT_MAX_PIXELS,
                workers: int = 1, max_queue: int = 32, group_method: str | None = None,
@@ -174,10 +144,10 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         workers: inference threads. max_queue: requests waiting for inference beyond which new ones get 503.
         group_method: ``method`` passed to ``shelfscan.counting.count`` (None: its default).
         count_conf: ``/v1/count`` counts boxes scoring at least this (None: ``shelfscan.counting.WEAK_CONF``,
-            0.5, as ``shelfscan count``); ``/v1/detect`` keeps the detector's own threshold. Boxes under the
+            as ``shelfscan count``); ``/v1/detect`` keeps the detector's own threshold. Boxes under the
             detector's threshold are never seen, so a ``count_conf`` below it changes nothing.
         confirm_below: boxes scoring under this do not form product types, they are counted only when they look
-            like one (None: ``shelfscan.counting.COUNT_CONF``, 0.6; 0: every counted box forms types).
+            like one (None: ``shelfscan.counting.COUNT_CONF``; 0: every counted box forms types).
         model_name: the name clients use for ``model`` (default: its shipped name, else ``"default"``).
         extra_models: more models the API offers, name -> what ``model`` accepts; a request picks one with the
             query parameter ``model=NAME`` (e.g. ``{"apparel": "apparel"}``). The upload page lists them all.
@@ -316,30 +286,38 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
     image_field = File(..., description=f"the shelf photo ({', '.join(ALLOWED_FORMATS)})")
     model_query = Query(None, description=f"which served model (default {model_name!r}); see GET /healthz")
     images_flag = Query(False, description="also return annotated images as base64 JPEG")
+    imgsz_param = Query(None, description=IMGSZ_HELP)
+    accepted = ("images", "model", "imgsz")  # the query parameters of both /v1 routes (others: 422)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict:
         return {"status": "ok", "version": __version__, "runtime": runtime, "classes": detector.class_names,
                 "imgsz": detector.imgsz, "conf": detector.conf, "max_bytes": max_bytes, "max_pixels": max_pixels,
                 "api_key_required": api_key is not None, "default_model": model_name, "count": counting_info,
-                "models": {n: {"classes": d.class_names, "imgsz": d.imgsz} for n, d in detectors.items()}}
+                "models": {n: {"classes": d.class_names, "imgsz": d.imgsz, "auto": d.auto, "noun": d.noun}
+                           for n, d in detectors.items()}}
 
-    @app.post("/v1/detect", tags=["v1"], dependencies=[Depends(key_header)])
+    @app.post("/v1/detect", tags=["v1"], dependencies=[Depends(key_header),
+                                                       Depends(known_query("/v1/detect", accepted))])
     async def detect(image: UploadFile = image_field, images: bool = images_flag,
-                     model: str | None = model_query) -> dict:
-        """Boxes of every product: ``{"image", "count", "class_names", "counts", "detections": [...], "time_ms"}``;
-        ``counts`` is boxes per class name."""
-        chosen = pick(model)
+                     model: str | None = model_query, imgsz: str | None = imgsz_param) -> dict:
+        """Boxes of every product: ``{"image", "count", "noun", "imgsz", "class_names", "counts",
+        "detections": [...], "time_ms"}``; ``counts`` is boxes per class name, ``imgsz`` the working size used."""
+        chosen = pick(model).with_imgsz(imgsz_query(imgsz))  # the request's own copy: its size, its last_imgsz
         t0 = time.perf_counter()
-        out, decode_ms = await run_job(image, _detect, chosen, _safe_name(image.filename), images)
+        out, decode_ms = await run_job(image, detect_answer, chosen, safe_name(image.filename), images)
         out["time_ms"] = {"decode": round(decode_ms, 1), "total": round((time.perf_counter() - t0) * 1e3, 1)}
         return out
 
-    @app.post("/v1/count", tags=["v1"], dependencies=[Depends(key_header)])
+    @app.post("/v1/count", tags=["v1"], dependencies=[Depends(key_header),
+                                                      Depends(known_query("/v1/count", accepted))])
     async def count(image: UploadFile = image_field, images: bool = images_flag,
-                    model: str | None = model_query) -> dict:
-        """Products grouped into types with counts and shares (the ``ShelfCount`` JSON of shelfscan.counting);
-        ``annotated_jpeg`` (boxes coloured by type) and ``types_jpeg`` (contact sheet) with ``images=true``."""
+                    model: str | None = model_query, imgsz: str | None = imgsz_param) -> dict:
+        """Products grouped into types with counts and shares (the ``ShelfCount`` JSON of shelfscan.counting,
+        with ``"gaps": {"count", "boxes", "share_of_width"}`` from a model with a gap class), plus ``noun`` and
+        the ``imgsz`` used; ``annotated_jpeg`` (boxes coloured by type, legend) and ``types_jpeg`` (contact
+        sheet) with ``images=true``."""
+        size = imgsz_query(imgsz)  # 422 before anything else runs
         try:
             count_products = import_module("shelfscan.counting").count  # optional: the server runs without it
         except ImportError:
@@ -347,11 +325,11 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         if count_products is None or counting_info is None:
             raise StarletteHTTPException(501, "POST /v1/count: expected shelfscan.counting in this build, got "
                                               "none; use POST /v1/detect")
-        chosen = pick(model)
+        chosen = pick(model).with_imgsz(size)
         t0 = time.perf_counter()
-        out, decode_ms = await run_job(image, _count, chosen, count_products, group_method, counting_info["conf"],
+        out, decode_ms = await run_job(image, count_answer, chosen, count_products, group_method, counting_info["conf"],
                                        counting_info["confirm_below"], images)
-        out["image"] = _safe_name(image.filename)  # the upload's file name (the library only knows "image")
+        out["image"] = safe_name(image.filename)  # the upload's file name (the library only knows "image")
         out["time_ms"] = {"decode": round(decode_ms, 1), "total": round((time.perf_counter() - t0) * 1e3, 1)}
         return out
 
@@ -369,40 +347,3 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
     app.state.detector = detector
     app.state.detectors = detectors
     return app
-
-
-def _annotated(rgb: np.ndarray, det: Detections) -> str:
-    from shelfscan.annotate import draw_boxes, draw_count
-
-    multi = len(det.class_names) > 1  # tagging models (e.g. apparel): each box carries its class and score
-    labels = [f"{n} {s:.2f}" for n, s in zip(det.labels, det.scores)] if multi else None
-    return _jpeg_base64(draw_count(draw_boxes(rgb, det, labels=labels), f"{len(det)} {'items' if multi else 'products'}"))
-
-
-def _detect(rgb: np.ndarray, job: _Job, detector, name: str, images: bool) -> dict:
-    """The /v1/detect answer for one decoded photo, on the inference pool (``time_ms`` added by the route)."""
-    det = detector.predict(rgb)
-    out = {"image": {"name": name}, "count": len(det), "class_names": det.class_names,
-           "counts": {n: c for n, c in det.counts().items() if c}, "detections": detections_json(det)}
-    if images:
-        job.check()
-        out["annotated_jpeg"] = _annotated(rgb, det)
-    return out
-
-
-def _count(rgb: np.ndarray, job: _Job, detector, count, method: str | None, conf: float, confirm_below: float,
-           images: bool) -> dict:
-    """Detect, group and (optionally) draw, on the inference pool, with ``shelfscan.counting.count`` (the same
-    steps as ``shelfscan count``). Returns the ShelfCount JSON dict."""
-    kwargs = {} if method is None else {"method": method}
-    shelf = count(rgb, detector=detector, conf=conf, confirm_below=confirm_below, **kwargs)
-    out = dict(shelf.to_json())
-    if images:
-        job.check()
-        with tempfile.TemporaryDirectory(prefix="shelfscan-serve-") as tmp:
-            shelf.save(Path(tmp))
-            for key, file in (("annotated_jpeg", "annotated.jpg"), ("types_jpeg", "types.jpg")):
-                path = Path(tmp) / file
-                if path.is_file():
-                    out[key] = base64.b64encode(path.read_bytes()).decode("ascii")
-    return out

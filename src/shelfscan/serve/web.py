@@ -7,7 +7,7 @@ Paths from requests never reach the file system: files are looked up in fixed ta
 
 Routes:
     ``GET /live``                   the camera page (``live.html``)
-    ``GET /live/config.json``       models the page can run, with their class names and working sizes
+    ``GET /live/config.json``       models the page can run, with their class names, nouns and working sizes
     ``GET /sw.js``                  the service worker (scope ``/``): precaches the page, runtime and models
     ``GET /manifest.webmanifest``   PWA manifest; icons under ``/static/``
     ``GET /vendor/ort/<file>``      onnxruntime-web, vendored by ``make web`` (404 with a hint when absent)
@@ -74,8 +74,10 @@ def _model_info(name: str, path: Path) -> dict:
         meta = onnx_metadata(onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]))
     else:
         meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    from shelfscan.models.shipped import model_noun
+
     classes = json.loads(meta["class_names"]) if "class_names" in meta else ["object"]
-    return {"name": name, "url": f"/models/{name}.onnx", "class_names": classes,
+    return {"name": name, "url": f"/models/{name}.onnx", "class_names": classes, "noun": model_noun(name, classes),
             "imgsz": int(meta.get("imgsz", 640)), "bytes": path.stat().st_size}
 
 

@@ -5,7 +5,26 @@
 const $ = (id) => document.getElementById(id);
 let maxBytes = 25 * 1024 * 1024;  // replaced by the server's limit from /healthz
 let photoUrl = null;
-let models = {};   // name -> {classes, imgsz}, from /healthz
+let defaultModel = null;
+let models = {};   // name -> {classes, imgsz, noun}, from /healthz
+
+function isTagging(info) {
+  // a tagging model (several kinds of boxes, "items") gets boxes per category; shelf models (one product class,
+  // with or without "gap") get products grouped into types
+  if (!info) return false;
+  if (info.noun) return info.noun === "items";
+  return info.classes.filter((c) => c !== "gap").length > 1;
+}
+
+function showGaps(gaps) {
+  // gaps (empty shelf space) come only from a model with a gap class: absent means unknown, not zero
+  const el = $("gaps");
+  el.hidden = !gaps;
+  if (!gaps) return;
+  const n = gaps.count;
+  const share = typeof gaps.share_of_width === "number" ? `: ${pct(gaps.share_of_width)} of the shelf's width` : "";
+  el.textContent = `${n} gap${n === 1 ? "" : "s"} (empty shelf space)${share}`;
+}
 
 function setStatus(text, isError = false) {
   $("status").textContent = text;
@@ -58,7 +77,9 @@ function cell(row, content) {
 }
 
 async function showCount(body, photo) {
-  $("total").textContent = `${body.total} products, ${body.groups.length} types`;
+  const nTypes = body.groups.filter((g) => g.id >= 0).length;
+  $("total").textContent = `${body.total} ${body.noun || "products"}, ${nTypes} type${nTypes === 1 ? "" : "s"}`;
+  showGaps(body.gaps);
   $("types-title").textContent = "Product types";
   $("summary").textContent = typeof body.silhouette === "number"
     ? `grouping silhouette ${body.silhouette.toFixed(3)} (higher: types more distinct)` : "";
@@ -80,18 +101,22 @@ async function showCount(body, photo) {
 
 function showDetect(body, tagged) {
   // a tagging model (several classes): one row per class with its count; else only the total
-  $("total").textContent = `${body.count} ${tagged ? "items" : "products"}`;
+  const hasGaps = (body.class_names || []).includes("gap");
+  const gapCount = hasGaps ? (body.counts || {}).gap || 0 : 0;
+  const shown = body.count - gapCount;   // gaps are empty space, not boxes of the model's kind
+  $("total").textContent = `${shown} ${body.noun || (tagged ? "items" : "products")}`;
+  showGaps(hasGaps ? { count: gapCount } : null);
   $("summary").textContent = tagged ? "boxes per category" : "grouping into types is not available on this server";
   $("types-title").textContent = tagged ? "Categories" : "Product types";
   const tbody = $("groups");
   tbody.replaceChildren();
   const counts = Object.entries(body.counts || {}).sort((a, b) => b[1] - a[1]);
-  for (const [label, n] of tagged ? counts : []) {
+  for (const [label, n] of tagged ? counts.filter(([c]) => c !== "gap") : []) {
     const tr = document.createElement("tr");
     cell(tr, label);
     cell(tr, "");
     cell(tr, String(n));
-    cell(tr, pct(n / Math.max(1, body.count)));
+    cell(tr, pct(n / Math.max(1, shown)));
     cell(tr, "");
     tbody.appendChild(tr);
   }
@@ -114,7 +139,7 @@ async function analyse(file) {
   if (photoUrl) URL.revokeObjectURL(photoUrl);
   photoUrl = URL.createObjectURL(file);
   const model = $("model").value || null;
-  const tagged = Boolean(model && models[model] && models[model].classes.length > 1);
+  const tagged = isTagging(models[model || defaultModel]);
   try {
     // shelf models: products grouped into types (/v1/count); tagging models: boxes per category (/v1/detect)
     let { status, body } = tagged ? { status: 501 } : await post("/v1/count", file, model);
@@ -146,6 +171,7 @@ function setup() {
   fetch("/healthz").then((r) => r.json()).then((h) => {
     if (Number.isFinite(h.max_bytes)) maxBytes = h.max_bytes;
     models = h.models || {};
+    defaultModel = h.default_model;
     for (const name of Object.keys(models)) {
       const n = models[name].classes.length;
       $("model").add(new Option(n > 1 ? `${name} (${n} categories)` : name, name, false, name === h.default_model));

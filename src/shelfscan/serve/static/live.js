@@ -10,8 +10,8 @@ const MAX_DET = 1000;     // never a silent 100/300 cap: a shelf can hold hundre
 const PRE_NMS_TOPK = 5000;
 const NMS_IOU = 0.6;
 const PAD = 114;          // grey padding, as in training
-const state = { fps: 0, boxes: 0, frames: 0, backend: "", threads: 0, inferMs: 0, error: null, running: true,
-                model: null, size: 0 };
+const state = { fps: 0, boxes: 0, gaps: null, frames: 0, backend: "", threads: 0, inferMs: 0, error: null,
+                running: true, model: null, size: 0 };
 window.shelfscanLive = state;
 
 function setStatus(text, isError = false) {
@@ -24,6 +24,7 @@ function publish() {
   const s = $("stats").dataset;
   s.fps = state.fps.toFixed(2);
   s.boxes = String(state.boxes);
+  s.gaps = state.gaps === null ? "" : String(state.gaps);
   s.frames = String(state.frames);
   s.backend = state.backend;
   s.threads = String(state.threads);
@@ -110,8 +111,17 @@ function postprocess(boxes, scores, numClasses, conf) {
 }
 
 // ---- drawing --------------------------------------------------------------------------------------------------
-const PALETTE = ["#ffd600", "#00e676", "#40c4ff", "#ff4081", "#ff9100", "#b388ff", "#64ffda", "#ff5252",
+// product classes never get red: red outlines (with a light red fill) are the gaps, empty shelf space
+const PALETTE = ["#ffd600", "#00e676", "#40c4ff", "#ff4081", "#ff9100", "#b388ff", "#64ffda", "#ffffff",
                  "#eeff41", "#18ffff"];
+const GAP_COLOUR = "rgb(230, 30, 30)";   // counting/gaps.py GAP_COLOUR
+const GAP_FILL = "rgba(230, 30, 30, 0.18)";
+
+function kinds(classNames) {
+  // the model's classes split into boxes counted (products or items) and the gap class (-1 when none)
+  const gap = classNames.indexOf("gap");
+  return { gap, products: classNames.filter((c) => c !== "gap") };
+}
 
 function draw(video, dets, scale, classNames) {
   const canvas = $("overlay");
@@ -122,11 +132,20 @@ function draw(video, dets, scale, classNames) {
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.lineWidth = Math.max(1.5, canvas.width / 500);
-  const multi = classNames.length > 1;
+  const { gap, products } = kinds(classNames);
+  const multi = products.length > 1;
   ctx.font = `${Math.max(11, Math.round(canvas.width / 70))}px system-ui, sans-serif`;
   for (const d of dets) {
     const [x1, y1, x2, y2] = d.box.map((v) => v / scale);
-    ctx.strokeStyle = PALETTE[d.cls % PALETTE.length];
+    if (d.cls === gap) {
+      ctx.fillStyle = GAP_FILL;
+      ctx.fillRect(x1, y1, x2 - x1, y2 - y1);
+      ctx.strokeStyle = GAP_COLOUR;
+      ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
+      continue;
+    }
+    const k = gap >= 0 && d.cls > gap ? d.cls - 1 : d.cls;   // colour by product class
+    ctx.strokeStyle = PALETTE[k % PALETTE.length];
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
     if (multi) {
       ctx.fillStyle = ctx.strokeStyle;
@@ -135,11 +154,16 @@ function draw(video, dets, scale, classNames) {
   }
 }
 
-function showCounts(dets, classNames) {
-  $("count").textContent = `${dets.length} ${classNames.length > 1 ? "items" : "products"}`;
-  if (classNames.length > 1) {
+function showCounts(dets, classNames, noun) {
+  const { gap, products } = kinds(classNames);
+  const nGaps = gap >= 0 ? dets.filter((d) => d.cls === gap).length : null;
+  state.gaps = nGaps;
+  const words = noun || (products.length > 1 ? "items" : "products");
+  $("count").textContent = `${dets.length - (nGaps || 0)} ${words}` +
+    (nGaps === null ? "" : ` · ${nGaps} gap${nGaps === 1 ? "" : "s"}`);
+  if (products.length > 1) {
     const per = new Map();
-    for (const d of dets) per.set(d.cls, (per.get(d.cls) || 0) + 1);
+    for (const d of dets) if (d.cls !== gap) per.set(d.cls, (per.get(d.cls) || 0) + 1);
     $("classes").textContent = [...per.entries()].sort((a, b) => b[1] - a[1])
       .map(([c, n]) => `${classNames[c]}: ${n}`).join(" · ");
   } else {
@@ -183,7 +207,7 @@ async function main() {
     const info = config.models.find((m) => m.name === name) || config.models[0];
     setStatus(`loading ${info.name} (${(info.bytes / 2 ** 20).toFixed(1)} MiB)…`);
     const { session, backend } = await createSession(info.url);
-    current = { name: info.name, session, backend, classNames: info.class_names };
+    current = { name: info.name, session, backend, classNames: info.class_names, noun: info.noun };
     state.backend = backend;
     state.model = info.name;
     $("backend").textContent = `· ${backend}${backend === "wasm" ? ` ×${state.threads} threads` : ""}`;
@@ -209,13 +233,13 @@ async function main() {
     const dets = postprocess(out.boxes.data, out.scores.data, model.classNames.length, conf);
     const t1 = performance.now();
     draw(video, dets, scale, model.classNames);
-    showCounts(dets, model.classNames);
+    showCounts(dets, model.classNames, model.noun);
     times.push(t1);
     // frames per second over the last 2 s (at least the last 2 frames, so slow devices still get a number)
     while (times.length > 2 && t1 - times[0] > 2000) times.shift();
     state.fps = times.length > 1 ? (1000 * (times.length - 1)) / (t1 - times[0]) : 1000 / Math.max(1, t1 - t0);
     state.inferMs = t1 - t0;
-    state.boxes = dets.length;
+    state.boxes = dets.length - (state.gaps || 0);
     state.frames += 1;
     $("fps").textContent = `${state.fps.toFixed(1)} FPS (${state.inferMs.toFixed(0)} ms/frame)`;
     publish();

@@ -1,0 +1,168 @@
+"""The legend panel of ``annotated.jpg``: one line per product type (colour swatch, an example crop, ``type N: count``),
+the unassigned boxes and the gaps, set beside or below the photo so the photo itself stays uncovered.
+
+The panel goes to the right of a portrait (or square) photo and below a landscape one. Its rows scale with the
+photo (``row_height``); when the types do not fit in the photo's height they fill several columns (at most
+``MAX_COLUMNS`` beside the photo, then the panel grows taller than the photo), below the photo as many columns as
+its width holds, then as many rows as needed. Types are listed by count, largest first.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+MAX_COLUMNS = 4      # columns beside the photo before the panel grows taller than the photo
+BACKGROUND = (255, 255, 255)
+INK = (0, 0, 0)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of the legend.
+
+    Attributes:
+        label: ``"type 3"``, ``"unassigned"`` or ``"gaps"``.
+        count: boxes it stands for.
+        colour: RGB of its boxes (the swatch).
+        crop: an example (h, w, 3) uint8 RGB crop of the photo, or None.
+        hatched: draw the swatch hatched (gaps: empty space, drawn hatched on the photo).
+    """
+
+    label: str
+    count: int
+    colour: tuple[int, int, int]
+    crop: np.ndarray | None = None
+    hatched: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}: {self.count}"
+
+
+@dataclass(frozen=True)
+class LegendLayout:
+    """Where the panel goes and how its rows are set.
+
+    Attributes:
+        side: ``"right"`` or ``"bottom"``.
+        row_h: height of one line in pixels. font: Hershey font scale. thickness: text stroke.
+        columns, rows: lines are filled column by column, ``rows`` per column.
+        col_w: width of one column. title_h: height of the title line above the columns.
+        width, height: size of the panel (pixels).
+    """
+
+    side: str
+    row_h: int
+    font: float
+    thickness: int
+    columns: int
+    rows: int
+    col_w: int
+    title_h: int
+    width: int
+    height: int
+
+
+def row_height(height: int, width: int) -> int:
+    """Legend line height for a photo of this size: 1/30 of its longest side, 28 to 80 px (readable when the
+    picture is shown whole, and the example crops large enough to recognise)."""
+    return int(np.clip(round(max(height, width) / 30), 28, 80))
+
+
+def legend_layout(height: int, width: int, entries: Sequence[LegendEntry], title: str) -> LegendLayout:
+    """The panel for ``entries`` beside (portrait photo) or below (landscape photo) a ``height`` × ``width``
+    photo."""
+    row_h = row_height(height, width)
+    font = row_h / 42
+    thickness = max(1, round(row_h / 28))
+    pad = max(2, row_h // 8)
+    text_w = max([cv2.getTextSize(e.text, FONT, font, thickness)[0][0] for e in entries] or [0])
+    side = row_h - 2 * pad
+    col_w = pad + side + pad + side + pad + text_w + 2 * pad  # swatch, crop, text, margin
+    title_h = round(row_h * 1.3)
+    title_w = cv2.getTextSize(title, FONT, font * 1.15, thickness + 1)[0][0] + 2 * pad
+    n = max(1, len(entries))
+    if height >= width:
+        rows = max(1, (height - title_h - pad) // row_h)
+        if math.ceil(n / rows) > MAX_COLUMNS:
+            rows = math.ceil(n / MAX_COLUMNS)
+        columns = math.ceil(n / rows)
+        rows = math.ceil(n / columns)  # balance the columns
+        return LegendLayout("right", row_h, font, thickness, columns, rows, col_w, title_h,
+                            max(columns * col_w, title_w), max(height, title_h + rows * row_h + pad))
+    columns = max(1, min(n, width // col_w))
+    rows = math.ceil(n / columns)
+    return LegendLayout("bottom", row_h, font, thickness, columns, rows, col_w, title_h,
+                        max(width, columns * col_w, title_w), title_h + rows * row_h + pad)
+
+
+def _fit(crop: np.ndarray, side: int) -> np.ndarray:
+    """Letterbox a crop (h, w, 3) into a (side, side, 3) white square, aspect kept."""
+    h, w = crop.shape[:2]
+    scale = side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = cv2.resize(np.ascontiguousarray(crop), (nw, nh),
+                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    out = np.full((side, side, 3), 255, np.uint8)
+    y0, x0 = (side - nh) // 2, (side - nw) // 2
+    out[y0:y0 + nh, x0:x0 + nw] = small
+    return out
+
+
+def _draw_entry(panel: np.ndarray, entry: LegendEntry, x: int, y: int, layout: LegendLayout) -> None:
+    """One line at (x, y), top-left, in place: swatch, example crop, text."""
+    pad = max(2, layout.row_h // 8)
+    side = layout.row_h - 2 * pad
+    sx, sy = x + pad, y + pad
+    panel[sy:sy + side, sx:sx + side] = entry.colour
+    if entry.hatched:  # white diagonals on the swatch, as the gaps are hatched on the photo
+        sw = panel[sy:sy + side, sx:sx + side].copy()
+        for k in range(-side, side, max(4, side // 3)):
+            cv2.line(sw, (k, side - 1), (k + side, -1), BACKGROUND, max(1, side // 10))
+        panel[sy:sy + side, sx:sx + side] = sw
+        cv2.rectangle(panel, (sx, sy), (sx + side - 1, sy + side - 1), entry.colour, max(1, side // 8))
+    cx = sx + side + pad
+    if entry.crop is not None and entry.crop.size:
+        panel[sy:sy + side, cx:cx + side] = _fit(entry.crop, side)
+    (_, th), _ = cv2.getTextSize(entry.text, FONT, layout.font, layout.thickness)
+    cv2.putText(panel, entry.text, (cx + side + pad, y + (layout.row_h + th) // 2), FONT, layout.font, INK,
+                layout.thickness, cv2.LINE_AA)
+
+
+def draw_legend(entries: Sequence[LegendEntry], title: str, layout: LegendLayout) -> np.ndarray:
+    """The panel, (layout.height, layout.width, 3) uint8 RGB on white: the title, then the entries column by
+    column."""
+    panel = np.full((layout.height, layout.width, 3), BACKGROUND, np.uint8)
+    pad = max(2, layout.row_h // 8)
+    (_, th), _ = cv2.getTextSize(title, FONT, layout.font * 1.15, layout.thickness + 1)
+    cv2.putText(panel, title, (pad, (layout.title_h + th) // 2), FONT, layout.font * 1.15, INK, layout.thickness + 1,
+                cv2.LINE_AA)
+    for i, entry in enumerate(entries):
+        col, row = divmod(i, layout.rows)
+        _draw_entry(panel, entry, col * layout.col_w, layout.title_h + row * layout.row_h, layout)
+    return panel
+
+
+def attach_legend(photo: np.ndarray, entries: Sequence[LegendEntry], title: str) -> np.ndarray:
+    """``photo`` (H, W, 3) uint8 RGB with the legend panel to its right or below it, on white.
+
+    Returns:
+        (max(H, panel height), W + panel width, 3) for a panel on the right, (H + panel height, max(W, panel
+        width), 3) for one below; the photo's pixels are copied unchanged to the top-left corner.
+    """
+    h, w = photo.shape[:2]
+    layout = legend_layout(h, w, entries, title)
+    panel = draw_legend(entries, title, layout)
+    if layout.side == "right":
+        out = np.full((max(h, layout.height), w + layout.width, 3), BACKGROUND, np.uint8)
+        out[:layout.height, w:] = panel
+    else:
+        out = np.full((h + layout.height, max(w, layout.width), 3), BACKGROUND, np.uint8)
+        out[h:, :layout.width] = panel
+    out[:h, :w] = photo
+    return out
