@@ -3,7 +3,8 @@ import json
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
 from PIL import Image
 
 from shelfscan.cli import main

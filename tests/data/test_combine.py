@@ -46,6 +46,7 @@ def test_same_file_twice_is_refused_and_same_names_are_made_unique(tmp_path):
         concat_datasets([])
 
 
+@pytest.mark.torch
 def test_train_pools_several_data_folders(tmp_path, capsys):
     write_synthetic_dataset(tmp_path / "one", 2, seed=1, split="train", width=192, n_products=(6, 10))
     write_synthetic_dataset(tmp_path / "two", 3, seed=2, split="train", width=192, n_products=(6, 10))

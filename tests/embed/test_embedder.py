@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+
+try:
+    import torch
+except ImportError:  # the core install (no [train] extra): the tests marked torch skip
+    torch = None
 
 from shelfscan.counting import default_embedder
 from shelfscan.embed import CropEmbedder, crop_boxes
@@ -67,6 +71,7 @@ def test_embed_boxes_matches_embed_crops_of_the_boxes(skus):
     assert np.allclose(a, emb.embed_resized(crop_boxes(canvas, boxes, emb.input_size)))
 
 
+@pytest.mark.torch
 def test_torch_backend_matches_onnxruntime(skus):
     ort_emb = default_embedder()
     if ort_emb.backend != "onnxruntime":
@@ -79,7 +84,8 @@ def test_torch_backend_matches_onnxruntime(skus):
     assert plain.embed_crops(skus[:2]).shape == (2, 1280)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.torch
+@pytest.mark.skipif(torch is None or not torch.cuda.is_available(), reason="no CUDA device")
 def test_gpu_matches_cpu(skus):
     gpu = CropEmbedder(device="cuda")
     assert gpu.backend == "torch"

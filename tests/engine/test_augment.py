@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
+
 from shelfscan.engine.augment import mosaic, scale_and_crop
 from shelfscan.engine.data import AugmentConfig, ShelfTrainSet
 from shelfscan.errors import InputError

@@ -1,6 +1,8 @@
 """Class-masked classification loss: a class a photo's dataset does not label teaches nothing on that photo."""
 import numpy as np
-import torch
+import pytest
+
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
 
 from shelfscan.data.combine import concat_datasets
 from shelfscan.data.records import Dataset, ImageRecord

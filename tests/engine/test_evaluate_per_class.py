@@ -45,3 +45,14 @@ def test_a_class_no_photo_labels_is_reported_unscored():
     preds = {"a.jpg": _boxes([[0, 0, 10, 10], [60, 60, 90, 90]], [0, 1], [0.9, 0.95])}
     out = per_class_scores(ds, preds, NAMES, max_det=100)
     assert out["unscored_classes"] == ["gap"] and list(out["per_class"]) == ["object"]
+
+
+def test_a_labelled_class_without_true_boxes_is_left_out_of_the_mean():
+    """Photo b labels gaps but has none: gap AP is undefined (NaN), and the mean is the other classes' (as COCO),
+    not NaN (a NaN mean never beat the previous best, so training wrote no best.pt)."""
+    ds = _dataset()
+    ds.images[1] = ImageRecord("b.jpg", "b.jpg", 100, 100, _boxes([[0, 0, 10, 10]], [0]), labelled=("object", "gap"))
+    preds = {"a.jpg": _boxes([[0, 0, 10, 10]], [0], [0.9]), "b.jpg": _boxes([[0, 0, 10, 10]], [0], [0.9])}
+    out = per_class_scores(ds, preds, NAMES, max_det=100)
+    assert np.isnan(out["per_class"]["gap"]["ap50"])
+    assert out["ap50"] == pytest.approx(out["per_class"]["object"]["ap50"]) and out["ap50"] == pytest.approx(1.0)

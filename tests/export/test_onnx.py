@@ -9,7 +9,8 @@ import json
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

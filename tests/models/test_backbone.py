@@ -1,7 +1,8 @@
 """The ImageNet weights load into timm's EfficientNet-Lite0 by explicit key mapping and still classify photos."""
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
 
 from shelfscan.errors import InputError
 from shelfscan.models.backbone import LiteFeatures, _timm_name, efficientnet_lite0_classifier, load_imagenet

@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
+
 from shelfscan.cli import main
 from shelfscan.data import load_dataset, read_predictions_csv, write_yolo
 from shelfscan.synth import write_synthetic_dataset

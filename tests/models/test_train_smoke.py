@@ -3,7 +3,9 @@ import json
 import re
 
 import numpy as np
-import torch
+import pytest
+
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
 
 from shelfscan.engine.criterion import DetectionCriterion
 from shelfscan.engine.data import AugmentConfig, ShelfTrainSet, collate

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+
+try:
+    import torch
+except ImportError:  # the core install (no [train] extra): the tests marked torch skip
+    torch = None
 
 from shelfscan.errors import InputError
 from shelfscan.postprocess import em_merge
@@ -89,6 +93,7 @@ def test_max_det_keeps_the_top_scores():
     np.testing.assert_array_equal(top, all_scores[:5])
 
 
+@pytest.mark.torch
 def test_torch_and_numpy_inputs_give_the_same_answer():
     wl = grid_candidates(40, 12, touching=True, image_size=(900, 1200), seed=1)
     np_out = em_merge(wl.boxes, wl.hard, wl.soft, image_size=wl.image_size, return_index=True)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-from torchvision.ops import nms as tv_nms
+
+try:
+    import torch
+except ImportError:  # the core install (no [train] extra): the tests marked torch skip
+    torch = None
 
 from shelfscan.errors import InputError
 from shelfscan.postprocess import em_merge, merge_candidates, nms, soft_iou_nms
@@ -13,7 +16,10 @@ from shelfscan.postprocess.workload import grid_candidates, recall_precision
 OVERLAPPING = np.array([[0, 0, 100, 100], [5, 5, 105, 105], [200, 0, 300, 100]], np.float32)
 
 
+@pytest.mark.torch
 def test_nms_agrees_with_torchvision():
+    from torchvision.ops import nms as tv_nms
+
     wl = grid_candidates(30, 8, image_size=(600, 800), seed=5)
     _, scores, index = nms(wl.boxes, wl.hard, iou_threshold=0.5, return_index=True)
     expected = tv_nms(torch.from_numpy(wl.boxes), torch.from_numpy(wl.hard), 0.5).numpy()
@@ -43,6 +49,7 @@ def test_soft_iou_nms_ranks_by_the_blended_confidence():
     assert index.tolist() == [0, 2]  # r = 1 is plain NMS on the hard score
 
 
+@pytest.mark.torch
 def test_soft_iou_nms_with_torch_inputs():
     boxes, scores = soft_iou_nms(torch.from_numpy(OVERLAPPING), torch.tensor([0.9, 0.8, 0.5]),
                                  torch.tensor([0.2, 0.9, 0.9]))
@@ -58,6 +65,13 @@ def test_merge_candidates_returns_sorted_distinct_indices(method):
     assert np.all(np.diff(scores) <= 0)
     recall, _ = recall_precision(wl.boxes[keep], wl.truth)
     assert recall >= 0.99
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("method", ["nms", "soft_iou_nms", "em"])
+def test_merge_candidates_takes_torch_inputs(method):
+    wl = grid_candidates(40, 10, touching=True, image_size=(900, 1200), seed=6)
+    keep, scores = merge_candidates(method, wl.boxes, wl.hard, wl.soft, image_size=wl.image_size)
     keep_t, scores_t = merge_candidates(method, torch.from_numpy(wl.boxes), torch.from_numpy(wl.hard),
                                         torch.from_numpy(wl.soft), image_size=wl.image_size)
     np.testing.assert_array_equal(keep_t.numpy(), keep)

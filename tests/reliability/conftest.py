@@ -54,8 +54,8 @@ def write(path: Path, data: bytes | str) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    """A random one-class detector checkpoint (small and fast; its boxes mean nothing)."""
-    import torch
+    """A random one-class detector checkpoint (small and fast; its boxes mean nothing). Needs torch."""
+    torch = pytest.importorskip("torch")
 
     from shelfscan.models.checkpoint import save_checkpoint
     from shelfscan.models.detector import DetectorConfig, ShelfDetector

@@ -10,7 +10,8 @@ import zlib
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
 from PIL import Image
 
 pytest.importorskip("fastapi")

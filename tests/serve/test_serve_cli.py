@@ -1,6 +1,7 @@
 """`shelfscan serve` builds the app from its options and hands it to uvicorn (uvicorn.run replaced here)."""
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -57,11 +58,36 @@ def require_images(items: list, problems: list[str], sources: list[str]) -> None
                      f"some, got none")
 
 
+def decode_ahead(items: list[tuple[Path, str]], ahead: int = 1):
+    """Yield ``(name, RGB image or the InputError that reading it raised)`` in the order of ``items``, decoding up
+    to ``ahead`` photos on a background thread while the caller runs the detector on the current one (Pillow's
+    decoders and ONNX Runtime release the GIL). Errors other than InputError are raised at their photo."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shelfscan.data.images import read_image
+    from shelfscan.errors import InputError
+
+    def read(path: Path):
+        try:
+            return read_image(path)
+        except InputError as exc:
+            return exc
+
+    todo = iter(items)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shelfscan-decode") as pool:
+        pending = deque((name, pool.submit(read, path)) for path, name in itertools.islice(todo, ahead + 1))
+        while pending:
+            name, future = pending.popleft()
+            yield name, future.result()
+            for path, next_name in itertools.islice(todo, 1):
+                pending.append((next_name, pool.submit(read, path)))
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from shelfscan.annotate import draw_boxes, draw_count, save_rgb
-    from shelfscan.data.images import read_image
     from shelfscan.errors import InputError
     from shelfscan.inference import Detector
 
@@ -77,11 +103,9 @@ def run(args: argparse.Namespace) -> int:
     if save_dir:
         save_dir.mkdir(parents=True, exist_ok=True)
     results, sizes = {}, {}
-    for path, name in tqdm(items, desc="detect", unit="img", disable=len(items) < 2):
-        try:
-            image = read_image(path)
-        except InputError as exc:
-            problems.append(str(exc))
+    for name, image in tqdm(decode_ahead(items), total=len(items), desc="detect", unit="img", disable=len(items) < 2):
+        if isinstance(image, InputError):
+            problems.append(str(image))
             continue
         det = select_classes(detector.predict(image), classes)
         results[name] = det
@@ -91,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
             multi = len(det.class_names) > 1
             labels = [f"{n} {s:.2f}" for n, s in zip(products.labels, products.scores)] if multi else None
             drawn = draw_boxes(draw_gaps(image, gaps.xyxy), products, labels=labels)
-            out = draw_count(drawn, describe(len(products), len(gaps) if has_gap_class(det.class_names) else None))
+            out = draw_count(drawn, describe(len(products), len(gaps) if has_gap_class(det.class_names) else None,
+                                            detector.noun))
             target = save_dir / (Path(name).with_suffix(".jpg").as_posix().replace("/", "__"))
             save_rgb(target, out)
     write_results(Path(args.out), args.format, results, sizes, detector.class_names)
@@ -99,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     if len(results) <= 20:
         for name, det in results.items():
             products, gaps = split_gaps(det)
-            print(f"{name}: {describe(len(products), len(gaps) if has_gap_class(det.class_names) else None)}")
+            n_gaps = len(gaps) if has_gap_class(det.class_names) else None
+            print(f"{name}: {describe(len(products), n_gaps, detector.noun)}")
     print(f"{len(results)} images, {total} boxes -> {args.out}")
     for msg in problems:
         print(f"skipped: {msg}", file=sys.stderr)

@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from shelfscan.inference.torch_model import import_torch
+
+    import_torch("ONNX export")  # the core install has no torch: say which extra brings it
     from shelfscan.export.onnx import INPUT_NAME, OUTPUT_NAMES, export_onnx
     from shelfscan.models.checkpoint import load_detector
 

@@ -50,6 +50,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from shelfscan.inference.torch_model import import_torch
+
+    import_torch("training")  # the core install has no torch: say which extra brings it
     from shelfscan.engine.train import TrainConfig, train
 
     cfg = TrainConfig(data=args.data, val=args.val, train_split=args.split, val_split=args.val_split,

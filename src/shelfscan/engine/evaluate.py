@@ -39,6 +39,12 @@ def _score(gt: dict, preds: dict, max_det: int, count_threshold: float) -> dict:
             "count_mae": c["mae"], "count_rmse": c["rmse"], "images": len(gt)}
 
 
+def _mean_of_defined(values: list[float]) -> float:
+    """Mean of the values that are not NaN (NaN when none is)."""
+    defined = [v for v in values if not np.isnan(v)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
 def per_class_scores(dataset: Dataset, preds: dict[str, Detections], class_names: list[str], *,
                      max_det: int = 300, count_threshold: float = 0.5) -> dict:
     """Each class scored on the images whose dataset labels it, then averaged over the scored classes.
@@ -56,7 +62,8 @@ def per_class_scores(dataset: Dataset, preds: dict[str, Detections], class_names
         found = {r.name: _of_class(preds[r.name], name) for r in recs}
         per_class[name] = _score(gt, found, max_det, count_threshold)
     keys = ("ap50_95", "ap50", "ap75", f"ar{max_det}", "count_mae", "count_rmse")
-    out: dict = {k: float(np.mean([v[k] for v in per_class.values()])) if per_class else 0.0 for k in keys}
+    # a class with no true box on the scored photos has no AP (NaN): like COCO's mAP, the mean leaves it out
+    out: dict = {k: _mean_of_defined([v[k] for v in per_class.values()]) if per_class else 0.0 for k in keys}
     out.update({"per_class": per_class, "images": len(dataset.images)})
     if unscored:
         out["unscored_classes"] = unscored

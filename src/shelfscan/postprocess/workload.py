@@ -11,6 +11,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
+from shelfscan.box_ops import box_iou as _box_iou
 from shelfscan.errors import expect
 
 
@@ -31,11 +32,8 @@ class CandidateWorkload:
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix (A, B) float64 of xyxy boxes ``a`` (A, 4) and ``b`` (B, 4) (``torchvision.ops.box_iou``)."""
-    import torch
-    from torchvision.ops import box_iou as tv_box_iou
-
-    return tv_box_iou(torch.as_tensor(np.asarray(a, np.float64)), torch.as_tensor(np.asarray(b, np.float64))).numpy()
+    """IoU matrix (A, B) float64 of xyxy boxes ``a`` (A, 4) and ``b`` (B, 4), in numpy (no torch: issue #16)."""
+    return _box_iou(a, b)
 
 
 def _grid_rows(n: int, aspect: float) -> int:
