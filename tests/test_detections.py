@@ -72,3 +72,38 @@ def test_supervision_round_trip():
     back = Detections.from_supervision(sv)
     assert back.labels == d.labels
     np.testing.assert_allclose(back.data["iou_score"], d.data["iou_score"])
+
+
+def test_supervision_round_trip_keeps_unsorted_and_unused_class_names():
+    """zebra, apple, mango: unsorted, and zebra has no box; names, their order and the ids come back as they were."""
+    sv = pytest.importorskip("supervision")
+    d = Detections([[0, 0, 10, 10], [5, 5, 20, 20], [1, 2, 3, 4]], [0.9, 0.8, 0.7], [2, 1, 2],
+                   ["zebra", "apple", "mango"], {"iou_score": [0.5, 0.6, 0.7]})
+    s = d.to_supervision()
+    assert isinstance(s, sv.Detections)
+    np.testing.assert_array_equal(s.confidence, d.scores)  # supervision's name for scores
+    assert s.class_id.tolist() == [2, 1, 2] and s.metadata["class_names"] == ["zebra", "apple", "mango"]
+    assert s.data["class_name"].tolist() == ["mango", "apple", "mango"]
+    back = Detections.from_supervision(s)
+    assert back.class_names == ["zebra", "apple", "mango"] and back.class_id.tolist() == [2, 1, 2]
+    assert back.labels == ["mango", "apple", "mango"] and back.scores.tolist() == d.scores.tolist()
+    np.testing.assert_array_equal(back.xyxy, d.xyxy)
+    assert sorted(back.data) == ["iou_score"]
+    # supervision's own indexing keeps the list, so a filtered result still maps back
+    kept = Detections.from_supervision(s[s.confidence > 0.75])
+    assert kept.class_names == ["zebra", "apple", "mango"] and kept.class_id.tolist() == [2, 1]
+    empty = Detections.from_supervision(Detections.empty(["zebra", "apple"]).to_supervision())
+    assert len(empty) == 0 and empty.class_names == ["zebra", "apple"]
+
+
+def test_from_supervision_without_metadata_and_with_a_contradiction():
+    sv = pytest.importorskip("supervision")
+    plain = sv.Detections(xyxy=np.array([[0, 0, 1, 1], [0, 0, 2, 2]], np.float32),
+                          confidence=np.array([0.5, 0.6], np.float32), class_id=np.array([4, 7]),
+                          data={"class_name": np.array(["mango", "apple"])})
+    back = Detections.from_supervision(plain)  # no metadata: the names present, sorted, ids renumbered into them
+    assert back.class_names == ["apple", "mango"] and back.labels == ["mango", "apple"]
+    wrong = sv.Detections(xyxy=plain.xyxy, confidence=plain.confidence, class_id=np.array([0, 1]),
+                          data=plain.data, metadata={"class_names": ["apple", "mango"]})
+    with pytest.raises(InputError, match="expected the names of class_id"):
+        Detections.from_supervision(wrong)

@@ -8,6 +8,9 @@ import numpy as np
 
 from shelfscan.errors import InputError, expect
 
+SV_CLASS_NAME = "class_name"  # supervision's data key for each box's label (supervision.config.CLASS_NAME_DATA_FIELD)
+SV_CLASS_NAMES = "class_names"  # the metadata key (of supervision.Detections) that carries the whole class list
+
 
 def _as_array(value: Any, dtype: Any, name: str) -> np.ndarray:
     if hasattr(value, "detach"):  # torch tensor, without importing torch
@@ -22,6 +25,9 @@ def _as_array(value: Any, dtype: Any, name: str) -> np.ndarray:
 @dataclass
 class Detections:
     """Boxes of one image, with scores, classes and per-box extras.
+
+    Close to ``supervision.Detections`` (see :meth:`to_supervision`): ``scores`` is its ``confidence`` (here
+    never None), ``class_id`` and ``data`` mean the same, ``class_names`` travels in its ``metadata``.
 
     Attributes:
         xyxy: float32 array (N, 4), absolute pixel corners ``x1, y1, x2, y2``.
@@ -140,22 +146,50 @@ class Detections:
 
     # -- converters ------------------------------------------------------------------------------------------------
     def to_supervision(self):
-        """Return a ``supervision.Detections`` (needs ``pip install shelfscan[supervision]``)."""
+        """Return a ``supervision.Detections`` (needs ``pip install shelfscan[supervision]``).
+
+        Fields map as: ``xyxy`` -> ``xyxy``, ``scores`` -> ``confidence``, ``class_id`` -> ``class_id`` (unchanged
+        ids), ``data`` -> ``data`` (plus ``data["class_name"]``, the label of each box, as supervision's own
+        annotators read it) and ``class_names`` -> ``metadata["class_names"]`` (the whole list, used classes or
+        not, in order), so :meth:`from_supervision` gives back the same names and ids. (supervision < 0.24 has
+        no ``metadata``: the list is then not carried.)
+        """
         try:
             import supervision as sv
         except ImportError as exc:
             raise ImportError("to_supervision needs the supervision package: pip install 'shelfscan[supervision]'") from exc
         data = dict(self.data)
-        data["class_name"] = np.array(self.labels, dtype=object) if len(self) else np.zeros(0, dtype=object)
-        return sv.Detections(xyxy=self.xyxy.copy(), confidence=self.scores.copy(), class_id=self.class_id.copy(),
-                             data=data)
+        data[SV_CLASS_NAME] = np.array(self.labels, dtype=object) if len(self) else np.zeros(0, dtype=object)
+        fields = {"xyxy": self.xyxy.copy(), "confidence": self.scores.copy(), "class_id": self.class_id.copy(),
+                  "data": data}
+        try:
+            return sv.Detections(**fields, metadata={SV_CLASS_NAMES: list(self.class_names)})
+        except TypeError:  # supervision < 0.24: no metadata
+            return sv.Detections(**fields)
 
     @classmethod
     def from_supervision(cls, detections: Any, class_names: Sequence[str] | None = None) -> "Detections":
-        """Build from a ``supervision.Detections``; class names from ``class_names`` or its ``class_name`` data."""
+        """Build from a ``supervision.Detections`` (``confidence`` -> ``scores``; see :meth:`to_supervision`).
+
+        Class names come from ``class_names`` if given, else ``metadata["class_names"]`` (written by
+        :meth:`to_supervision`: names and ids come back unchanged), else the ``class_name`` data of the boxes
+        (then the names present, sorted, and ids renumbered into them), else ``["object"]`` / ``class_<i>``.
+
+        Raises:
+            InputError: ``metadata["class_names"]`` is not a list of str, or disagrees with ``data["class_name"]``.
+        """
         data = {k: np.asarray(v) for k, v in getattr(detections, "data", {}).items()}
-        sv_names = data.pop("class_name", None)
+        sv_names = data.pop(SV_CLASS_NAME, None)
         class_id = detections.class_id
+        carried = (getattr(detections, "metadata", None) or {}).get(SV_CLASS_NAMES)
+        if class_names is None and carried is not None:
+            class_names = list(carried)
+            expect(all(isinstance(c, str) for c in class_names), f"supervision metadata[{SV_CLASS_NAMES!r}]",
+                   "a list of str", class_names)
+            if sv_names is not None and class_id is not None and len(class_id):
+                labels = [class_names[i] if 0 <= i < len(class_names) else None for i in np.asarray(class_id).tolist()]
+                expect(labels == [str(s) for s in sv_names], f"supervision data[{SV_CLASS_NAME!r}]",
+                       f"the names of class_id in metadata[{SV_CLASS_NAMES!r}] {labels[:5]}", list(sv_names[:5]))
         if class_names is None:
             if sv_names is not None and len(sv_names):
                 class_names = sorted(set(map(str, sv_names)))

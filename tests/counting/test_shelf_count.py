@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from shelfscan.counting import ShelfCount, default_embedder, group_products, write_summary_csv
+from shelfscan.counting import default_embedder, group_products, write_summary_csv
 from shelfscan.detections import Detections
 from shelfscan.errors import InputError
 
@@ -80,7 +80,7 @@ def test_to_json_schema_and_shares(fronts):
         assert g["share_of_facings"] == pytest.approx(g["count"] / 10, abs=1e-4)
         assert g["share_of_width"] == pytest.approx(g["count"] / 10, abs=1e-4)
         assert len(g["boxes"]) == g["count"] and g["example_box"] in g["boxes"]
-    assert isinstance(js["silhouette"], float)
+    assert isinstance(js["silhouette"], float) and -1.0 <= js["silhouette"] <= 1.0
 
 
 def test_share_of_width_weighs_box_widths(fronts):
@@ -161,9 +161,16 @@ def test_image_path_input_and_errors(tmp_path, fronts):
         group_products(image, truth, k=7)
 
 
-def test_shelf_count_is_the_result_type(fronts):
+def test_keep_pixels_false_counts_the_same_and_saves_only_the_counts(fronts, tmp_path):
+    """Without the photo kept, the grouping is the same, and save() writes counts.json but no pictures."""
     image, truth = tiled_shelf(fronts[:2], [2, 2])
-    assert isinstance(group_products(image, truth, keep_pixels=False), ShelfCount)
+    bare, full = group_products(image, truth, keep_pixels=False), group_products(image, truth)
+    assert bare.pixels is None and full.pixels is not None and full.pixels.shape == image.shape
+    assert bare.total == full.total == 4 and bare.to_json() == full.to_json()
+    assert sorted(g.count for g in bare.groups) == [2, 2]
+    assert sorted(bare.save(tmp_path / "bare")) == ["counts"]
+    assert sorted(full.save(tmp_path / "full")) == ["annotated", "counts", "types"]
+    assert json.loads((tmp_path / "bare" / "counts.json").read_text()) == bare.to_json()
 
 
 def test_weak_boxes_are_counted_when_they_look_like_a_type(fronts):

@@ -46,8 +46,13 @@ def test_train_cli_writes_run_and_checkpoint_reloads(tmp_path):
     history = json.loads((run / "metrics.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2] and "val_ap50" in history[-1]
     cfg = json.loads((run / "config.json").read_text())
-    assert cfg["imgsz"] == 256 and cfg["class_names"] == ["sku_0"] or len(cfg["class_names"]) >= 1
+    from shelfscan.data.load import load_dataset
+
+    trained_on = load_dataset(data, "train").class_names  # the model's classes are the training split's
+    assert cfg["imgsz"] == 256 and cfg["crop"] == 128 and cfg["epochs"] == 2
+    assert len(trained_on) >= 1 and cfg["class_names"] == trained_on == cfg["model"]["class_names"]
     model = load_detector(run / "best.pt")
+    assert model.config.class_names == trained_on and model.config.width == 16
     from shelfscan.inference import Detector
 
     d = Detector(model, conf=0.0, max_det=20).predict(np.zeros((100, 120, 3), np.uint8))

@@ -119,7 +119,7 @@ def test_row01_a_malformed_request_gets_json(tiny_detector):
 
 # -- 2: decoding bounded by the inference queue ---------------------------------------------------------------
 def test_row02_concurrent_uploads_decode_one_at_a_time(tiny_detector, kit, monkeypatch):
-    import shelfscan.serve.app as app_module
+    import shelfscan.serve.jobs as app_module  # the inference queue decodes uploads
 
     active, peak, lock = [0], [0], threading.Lock()
     real = app_module.decode_upload

@@ -297,8 +297,8 @@ def test_count_endpoint(detector, shelf_jpeg):
 
 
 def test_count_endpoint_counts_like_the_count_command(detector, monkeypatch):
-    """With its defaults /v1/count keeps the boxes `shelfscan count` keeps (scores >= 0.5; 0.5-0.6 only when they
-    look like a type), while /v1/detect returns every box the served detector finds."""
+    """With its defaults /v1/count keeps the boxes `shelfscan count` keeps (scores >= WEAK_CONF; from WEAK_CONF to
+    COUNT_CONF only when they look like a type), while /v1/detect returns every box the served detector finds."""
     counting = pytest.importorskip("shelfscan.counting")
     image, truth = render_shelf(3, width=640)
     scores = np.linspace(0.05, 0.95, len(truth)).astype(np.float32)  # a third of the boxes under 0.35
@@ -312,7 +312,8 @@ def test_count_endpoint_counts_like_the_count_command(detector, monkeypatch):
     data = encode(image, "PNG")
     assert len(post(client, "/v1/detect", data, name="s.png", mime="image/png").json()["detections"]) == len(truth)
     body = post(client, "/v1/count", data, name="s.png", mime="image/png").json()
-    expected = counting.count(image, detector=fixed, conf=0.5)
-    strong, weak = int((scores >= 0.6).sum()), int(((scores >= 0.5) & (scores < 0.6)).sum())
+    low, high = counting.WEAK_CONF, counting.COUNT_CONF  # the thresholds of `shelfscan count`
+    expected = counting.count(image, detector=fixed, conf=low)
+    strong, weak = int((scores >= high).sum()), int(((scores >= low) & (scores < high)).sum())
     assert weak > 0 and body["total"] == expected.total and strong <= body["total"] <= strong + weak
     assert sorted(g["count"] for g in body["groups"]) == sorted(g.count for g in expected.groups)

@@ -12,6 +12,7 @@ import os
 import sys
 
 from shelfscan.cli.common import add_inference, add_model
+from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
 
 API_KEY_ENV = "SHELFSCAN_API_KEY"
 
@@ -42,11 +43,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "(default: with no --model, every other shipped model; 'none' offers only --model)")
     p.add_argument("--group-method", default=None, help="grouping method for /v1/count (default: the library's)")
     p.add_argument("--count-conf", type=float, default=None, metavar="S",
-                   help="/v1/count counts boxes scoring >= S (default 0.5, as `shelfscan count`; --conf still "
+                   help=f"/v1/count counts boxes scoring >= S (default {WEAK_CONF}, as `shelfscan count`; --conf still "
                         "applies first and is what /v1/detect uses)")
     p.add_argument("--confirm-below", type=float, default=None, metavar="S",
-                   help="/v1/count: boxes scoring under S only join product types they look like (default 0.6, as "
-                        "`shelfscan count`; 0: every counted box forms types)")
+                   help="/v1/count: boxes scoring under S only join product types they look like "
+                        f"(default {COUNT_CONF}, as `shelfscan count`; 0: every counted box forms types)")
     p.set_defaults(func=run)
 
 

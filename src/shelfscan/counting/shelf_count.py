@@ -244,6 +244,53 @@ def _confirm(detections: Detections, embeddings: np.ndarray, strong_labels: np.n
     return detections[keep], embeddings[keep], labels[keep], silhouette
 
 
+def _refine_types(result, xyxy: np.ndarray, pixels: np.ndarray, *, absorb: bool, split: bool):
+    """(labels (N,), silhouette) of an agglomerative grouping of the boxes ``xyxy`` (N, 4) after absorbing edge
+    fragments and splitting types by hue (each when asked and possible); the silhouette is rescored on the
+    clustering's distances when the types changed."""
+    labels, silhouette = result.labels, result.silhouette
+    n_strong = len(xyxy)
+    # (no distances: every crop alike, one type, nothing to absorb)
+    if absorb and result.method == "agglomerative" and n_strong > 2 and result.distances is not None:
+        from shelfscan.counting.fragments import absorb_edge_fragments, touches_border
+
+        border = touches_border(xyxy, pixels.shape[1], pixels.shape[0])
+        if border.any():
+            labels = absorb_edge_fragments(labels, result.distances, border, TYPE_RADIUS)
+    if split and result.method == "agglomerative" and n_strong > 1:
+        from shelfscan.counting.hues import hue_histograms, split_by_hue
+        from shelfscan.embed.crops import crop_boxes
+
+        hues, coloured = hue_histograms(crop_boxes(pixels, xyxy, HUE_CROP))
+        labels = split_by_hue(labels, hues, coloured)
+    if labels is not result.labels:  # the types changed: score the grouping once, on the distances cut
+        from shelfscan.cluster.methods import silhouette as silhouette_score
+
+        silhouette = None if result.distances is None else silhouette_score(result.distances, labels, "precomputed")
+    return labels, silhouette
+
+
+def _split_inputs(detections: Detections, confirm_below: float | None, k: int | None):
+    """(product boxes, gap boxes or None, bool (N,) the products that form types); InputError for a wrong type,
+    a ``confirm_below`` outside [0, 1] or a ``k`` above the number of boxes that form types."""
+    from shelfscan.counting.gaps import has_gap_class, split_gaps
+
+    if not isinstance(detections, Detections):
+        raise InputError(f"group_products detections: expected a shelfscan Detections, got "
+                         f"{type(detections).__name__}")
+    gaps = None
+    if has_gap_class(detections.class_names):  # empty shelf space is never a product nor a type
+        detections, gaps = split_gaps(detections)
+    expect(confirm_below is None or (isinstance(confirm_below, (int, float)) and 0 <= confirm_below <= 1),
+           "confirm_below", "None or a score in [0, 1]", confirm_below)
+    strong = np.ones(len(detections), bool) if confirm_below is None else detections.scores >= confirm_below
+    n_strong = int(strong.sum())
+    expect(k is None or n_strong == 0 or k <= n_strong, "k",
+           f"at most the number of boxes that form types ({n_strong}"
+           + (f" scoring >= confirm_below {confirm_below})" if confirm_below is not None else ")"), k)
+    return detections, gaps, strong
+
+
 def group_products(image: Any, detections: Detections, *, method: str = "auto", embedder=None,
                    name: str | None = None, k: int | None = None, distance_threshold: float | None = None,
                    linkage: str = SHELF_LINKAGE,
@@ -280,50 +327,20 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
         :class:`ShelfCount` whose detections (the boxes counted) carry ``cluster_id`` and ``embedding``.
     """
     from shelfscan.cluster import cluster_embeddings
-    from shelfscan.counting.gaps import has_gap_class, split_gaps
     from shelfscan.data.images import as_rgb
 
     if isinstance(image, (str, Path)) and name is None:
         name = Path(image).name
     pixels = as_rgb(image, "group_products image")
-    if not isinstance(detections, Detections):
-        raise InputError(f"group_products detections: expected a shelfscan Detections, got "
-                         f"{type(detections).__name__}")
-    gaps = None
-    if has_gap_class(detections.class_names):  # empty shelf space is never a product nor a type
-        detections, gaps = split_gaps(detections)
-    expect(confirm_below is None or (isinstance(confirm_below, (int, float)) and 0 <= confirm_below <= 1),
-           "confirm_below", "None or a score in [0, 1]", confirm_below)
-    strong = np.ones(len(detections), bool) if confirm_below is None else detections.scores >= confirm_below
-    n_strong = int(strong.sum())
-    expect(k is None or n_strong == 0 or k <= n_strong, "k",
-           f"at most the number of boxes that form types ({n_strong}"
-           + (f" scoring >= confirm_below {confirm_below})" if confirm_below is not None else ")"), k)
+    detections, gaps, strong = _split_inputs(detections, confirm_below, k)
     embedder = default_embedder() if embedder is None else embedder
     embeddings = embedder.embed_boxes(pixels, detections.xyxy)
     if distance_threshold is None and method in ("auto", "agglomerative"):
         distance_threshold = SHELF_THRESHOLD if linkage == SHELF_LINKAGE else None  # None: the clustering's default
-    result = cluster_embeddings(embeddings[strong], method=method, k=k if n_strong else None,
+    result = cluster_embeddings(embeddings[strong], method=method, k=k if strong.any() else None,
                                 distance_threshold=distance_threshold, linkage=linkage)
-    labels, silhouette = result.labels, result.silhouette
-    # (no distances: every crop alike, one type, nothing to absorb)
-    if (absorb_edges and k is None and result.method == "agglomerative" and n_strong > 2
-            and result.distances is not None):
-        from shelfscan.counting.fragments import absorb_edge_fragments, touches_border
-
-        border = touches_border(detections.xyxy[strong], pixels.shape[1], pixels.shape[0])
-        if border.any():
-            labels = absorb_edge_fragments(labels, result.distances, border, TYPE_RADIUS)
-    if split_hues and k is None and result.method == "agglomerative" and n_strong > 1:
-        from shelfscan.counting.hues import hue_histograms, split_by_hue
-        from shelfscan.embed.crops import crop_boxes
-
-        hues, coloured = hue_histograms(crop_boxes(pixels, detections.xyxy[strong], HUE_CROP))
-        labels = split_by_hue(labels, hues, coloured)
-    if labels is not result.labels:  # the types changed: score the grouping once, on the distances cut
-        from shelfscan.cluster.methods import silhouette as silhouette_score
-
-        silhouette = None if result.distances is None else silhouette_score(result.distances, labels, "precomputed")
+    labels, silhouette = _refine_types(result, detections.xyxy[strong], pixels, absorb=absorb_edges and k is None,
+                                       split=split_hues and k is None)
     if not strong.all():
         detections, embeddings, labels, silhouette = _confirm(detections, embeddings, labels, strong, result,
                                                               silhouette)

@@ -116,6 +116,90 @@ def _load_json(json_path: Path) -> object:
         raise FormatError(json_path, None, "valid JSON numbers", str(exc).split(";")[0]) from None
 
 
+def _check_document(json_path: Path, doc: object) -> None:
+    if not isinstance(doc, dict):
+        raise FormatError(json_path, None, "a JSON object with images, annotations and categories",
+                          type(doc).__name__)
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(doc.get(key), list):
+            raise FormatError(json_path, None, f"a list under {key!r}", type(doc.get(key)).__name__)
+
+
+def _read_categories(doc: dict, json_path: Path, report: LoadReport) -> tuple[list[str], dict, list]:
+    """(class names in category-id order, category id -> class index, sorted category ids)."""
+    categories = sorted((c for c in doc["categories"] if isinstance(c, dict) and _id(c.get("id")) is not None
+                         and isinstance(c.get("name"), (str, int)) and not isinstance(c.get("name"), bool)),
+                        key=lambda c: _id_key(c["id"]))
+    if len(categories) != len(doc["categories"]):
+        report.problems.append(f"{json_path}: categories: expected entries with an integer or string 'id' and a "
+                               f"'name', got {len(doc['categories']) - len(categories)} without")
+    class_names = [str(c["name"]) for c in categories]
+    cat_index = {c["id"]: i for i, c in enumerate(categories)}
+    if len(cat_index) != len(categories) or len(set(class_names)) != len(class_names):
+        raise FormatError(json_path, None, "unique category ids and names",
+                          f"ids {[c['id'] for c in categories]}, names {class_names}")
+    return class_names, cat_index, sorted(cat_index, key=_id_key)
+
+
+def _read_images(doc: dict, where: str, report: LoadReport) -> dict[object, dict]:
+    """image id -> its entry, in file order; malformed entries, unsafe names and repeated ids are reported."""
+    images: dict[object, dict] = {}
+    for i, entry in enumerate(doc["images"]):
+        if not (isinstance(entry, dict) and _id(entry.get("id")) is not None
+                and isinstance(entry.get("file_name"), str) and entry["file_name"].strip()):
+            report.problems.append(f"{where}: images[{i}]: expected an object with 'id' and 'file_name', "
+                                   f"got {str(entry)[:80]}")  # id: an integer or a string
+            continue
+        bad = bad_image_name(entry["file_name"])
+        if bad is not None:
+            report.problems.append(f"{where}: images[{i}]: file_name: {bad} (skipped)")
+            continue
+        if entry["id"] in images:
+            report.problems.append(f"{where}: images[{i}]: expected a unique id, got {entry['id']!r} again")
+            continue
+        images[entry["id"]] = entry
+    return images
+
+
+def _annotation_problem(ann: object, images: dict, cat_index: dict, cat_ids: list) -> tuple[str | None, list]:
+    """(what is wrong with one annotation or None, its bbox as 4 floats when it is fine)."""
+    if not isinstance(ann, dict):
+        return f"expected an object, got {type(ann).__name__}", []
+    if _id(ann.get("image_id")) is None or ann["image_id"] not in images:
+        return f"expected an image_id listed in images, got {str(ann.get('image_id'))[:80]}", []
+    if _id(ann.get("category_id")) is None or ann["category_id"] not in cat_index:
+        return f"expected a category_id in {cat_ids[:20]}, got {str(ann.get('category_id'))[:80]}", []
+    bbox = ann.get("bbox")
+    xywh = [_number(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else [None]
+    if None in xywh:
+        return f"expected bbox [x, y, w, h] of 4 finite numbers, got {str(bbox)[:80]}", []
+    if xywh[2] < 0 or xywh[3] < 0:
+        return f"expected bbox width and height >= 0, got {bbox!r}", []
+    if not math.isfinite(xywh[0] + xywh[2]) or not math.isfinite(xywh[1] + xywh[3]):
+        return f"expected bbox corners x + w and y + h within float range, got {bbox!r}", []
+    return None, xywh
+
+
+def _read_boxes(doc: dict, images: dict, cat_index: dict, cat_ids: list, where: str,
+                report: LoadReport) -> dict[object, list[tuple[float, float, float, float, int]]]:
+    """image id -> its boxes ``(x1, y1, x2, y2, class index)``; bad annotations and iscrowd regions reported."""
+    boxes: dict[object, list[tuple[float, float, float, float, int]]] = {k: [] for k in images}
+    crowd = 0
+    for i, ann in enumerate(doc["annotations"]):
+        problem, xywh = _annotation_problem(ann, images, cat_index, cat_ids)
+        if problem is not None:
+            report.problems.append(f"{where}: annotations[{i}]: {problem}")
+            continue
+        if ann.get("iscrowd", 0):
+            crowd += 1
+            continue
+        x, y, w, h = xywh
+        boxes[ann["image_id"]].append((x, y, x + w, y + h, cat_index[ann["category_id"]]))
+    if crowd:
+        report.problems.append(f"{where}: expected iscrowd=0 boxes, got {crowd} iscrowd=1 regions (skipped)")
+    return boxes
+
+
 def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, check_images: bool = True,
               skip_corrupt: bool = True, split: str | None = None) -> Dataset:
     """Read a COCO detection JSON.
@@ -136,74 +220,12 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, ch
     """
     json_path = _resolve_json(Path(json_path), split)
     doc = _load_json(json_path)
-    if not isinstance(doc, dict):
-        raise FormatError(json_path, None, "a JSON object with images, annotations and categories",
-                          type(doc).__name__)
-    for key in ("images", "annotations", "categories"):
-        if not isinstance(doc.get(key), list):
-            raise FormatError(json_path, None, f"a list under {key!r}", type(doc.get(key)).__name__)
+    _check_document(json_path, doc)
     report = LoadReport(source=str(json_path))
     where = str(json_path)
-
-    categories = sorted((c for c in doc["categories"] if isinstance(c, dict) and _id(c.get("id")) is not None
-                         and isinstance(c.get("name"), (str, int)) and not isinstance(c.get("name"), bool)),
-                        key=lambda c: _id_key(c["id"]))
-    if len(categories) != len(doc["categories"]):
-        report.problems.append(f"{where}: categories: expected entries with an integer or string 'id' and a 'name', "
-                               f"got {len(doc['categories']) - len(categories)} without")
-    class_names = [str(c["name"]) for c in categories]
-    cat_index = {c["id"]: i for i, c in enumerate(categories)}
-    if len(cat_index) != len(categories) or len(set(class_names)) != len(class_names):
-        raise FormatError(json_path, None, "unique category ids and names",
-                          f"ids {[c['id'] for c in categories]}, names {class_names}")
-    cat_ids = sorted(cat_index, key=_id_key)
-
-    images: dict[object, dict] = {}
-    for i, entry in enumerate(doc["images"]):
-        if not (isinstance(entry, dict) and _id(entry.get("id")) is not None
-                and isinstance(entry.get("file_name"), str) and entry["file_name"].strip()):
-            report.problems.append(f"{where}: images[{i}]: expected an object with 'id' and 'file_name', "
-                                   f"got {str(entry)[:80]}")  # id: an integer or a string
-            continue
-        bad = bad_image_name(entry["file_name"])
-        if bad is not None:
-            report.problems.append(f"{where}: images[{i}]: file_name: {bad} (skipped)")
-            continue
-        if entry["id"] in images:
-            report.problems.append(f"{where}: images[{i}]: expected a unique id, got {entry['id']!r} again")
-            continue
-        images[entry["id"]] = entry
-
-    boxes: dict[object, list[tuple[float, float, float, float, int]]] = {k: [] for k in images}
-    crowd = 0
-    for i, ann in enumerate(doc["annotations"]):
-        problem = None
-        if not isinstance(ann, dict):
-            problem = f"expected an object, got {type(ann).__name__}"
-        elif _id(ann.get("image_id")) is None or ann["image_id"] not in images:
-            problem = f"expected an image_id listed in images, got {str(ann.get('image_id'))[:80]}"
-        elif _id(ann.get("category_id")) is None or ann["category_id"] not in cat_index:
-            problem = f"expected a category_id in {cat_ids[:20]}, got {str(ann.get('category_id'))[:80]}"
-        else:
-            bbox = ann.get("bbox")
-            xywh = [_number(v) for v in bbox] if isinstance(bbox, list) and len(bbox) == 4 else [None]
-            if None in xywh:
-                problem = f"expected bbox [x, y, w, h] of 4 finite numbers, got {str(bbox)[:80]}"
-            elif xywh[2] < 0 or xywh[3] < 0:
-                problem = f"expected bbox width and height >= 0, got {bbox!r}"
-            elif not math.isfinite(xywh[0] + xywh[2]) or not math.isfinite(xywh[1] + xywh[3]):
-                problem = f"expected bbox corners x + w and y + h within float range, got {bbox!r}"
-        if problem is not None:
-            report.problems.append(f"{where}: annotations[{i}]: {problem}")
-            continue
-        if ann.get("iscrowd", 0):
-            crowd += 1
-            continue
-        x, y, w, h = xywh
-        boxes[ann["image_id"]].append((x, y, x + w, y + h, cat_index[ann["category_id"]]))
-    if crowd:
-        report.problems.append(f"{where}: expected iscrowd=0 boxes, got {crowd} iscrowd=1 regions (skipped)")
-
+    class_names, cat_index, cat_ids = _read_categories(doc, json_path, report)
+    images = _read_images(doc, where, report)
+    boxes = _read_boxes(doc, images, cat_index, cat_ids, where, report)
     first = next(iter(images.values()), None)
     image_dir = Path(images_dir) if images_dir is not None else _image_dir(json_path, first and first["file_name"])
     records = []

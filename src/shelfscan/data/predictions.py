@@ -93,17 +93,8 @@ def read_predictions_csv(path: str | Path, class_names: Sequence[str] | None = N
         raise InputError(f"{path}: expected a predictions CSV file, got no such file")
     rows: dict[str, list[tuple[float, float, float, float, float, str]]] = {}
     lines = text_lines(path)  # UTF-8, one line at a time (a byte-order mark at the start is dropped)
-    first = next(lines, None)
-    if first is not None and first[2] is not None:
-        raise _line_error(path, 1, first[2])
-    row, problem = split_csv_line(first[1]) if first is not None else (None, None)
-    if problem is not None:
-        raise _line_error(path, 1, problem)
-    header = _header(path, row)
+    header = _read_header(path, lines, class_names)
     has_class = len(header) == len(HEADER)
-    if not has_class and class_names is not None and len(class_names) != 1:
-        raise InputError(f"{path}: expected a class column to read with class_names {list(class_names)}, "
-                         f"got header {','.join(header)}")
     allowed = None if class_names is None else set(class_names)
     for line, text, problem in lines:
         row, problem = split_csv_line(text) if problem is None else ([], problem)
@@ -120,23 +111,52 @@ def read_predictions_csv(path: str | Path, class_names: Sequence[str] | None = N
         boxes = rows.setdefault(name, [])
         if not any(v.strip() for v in row[1:]):
             continue  # an image without boxes
-        values = []
-        for column, text in zip(header[1:6], row[1:6]):
-            try:
-                value = float(text)
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
-                raise FormatError(path, line, f"a finite number for {column}", repr(text[:40]))
-            values.append(value)
-        x1, y1, x2, y2, score = values
-        if x2 < x1 or y2 < y1:
-            raise FormatError(path, line, "x1 <= x2 and y1 <= y2", f"x1={x1:g} y1={y1:g} x2={x2:g} y2={y2:g}")
-        label = row[6].strip() if has_class else ""
-        if has_class and (not label or (allowed is not None and label not in allowed)):
-            expected = "a class name" if allowed is None else f"a class in {list(class_names)}"
-            raise FormatError(path, line, expected, repr(label[:80]))
-        boxes.append((x1, y1, x2, y2, score, label))
+        boxes.append(_parse_box(path, line, header, row, allowed, class_names))
+    return _to_detections(rows, class_names, has_class)
+
+
+def _read_header(path: Path, lines, class_names: Sequence[str] | None) -> list[str]:
+    """The header of the file (its first line, taken from ``lines``); FormatError when it is not one,
+    InputError for a file without a class column read with several ``class_names``."""
+    first = next(lines, None)
+    if first is not None and first[2] is not None:
+        raise _line_error(path, 1, first[2])
+    row, problem = split_csv_line(first[1]) if first is not None else (None, None)
+    if problem is not None:
+        raise _line_error(path, 1, problem)
+    header = _header(path, row)
+    if len(header) != len(HEADER) and class_names is not None and len(class_names) != 1:
+        raise InputError(f"{path}: expected a class column to read with class_names {list(class_names)}, "
+                         f"got header {','.join(header)}")
+    return header
+
+
+def _parse_box(path: Path, line: int, header: list[str], row: list[str], allowed: set | None,
+               class_names: Sequence[str] | None) -> tuple[float, float, float, float, float, str]:
+    """One row's ``(x1, y1, x2, y2, score, class name or "")``; FormatError (at ``line``) when malformed."""
+    values = []
+    for column, text in zip(header[1:6], row[1:6]):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise FormatError(path, line, f"a finite number for {column}", repr(text[:40]))
+        values.append(value)
+    x1, y1, x2, y2, score = values
+    if x2 < x1 or y2 < y1:
+        raise FormatError(path, line, "x1 <= x2 and y1 <= y2", f"x1={x1:g} y1={y1:g} x2={x2:g} y2={y2:g}")
+    has_class = len(header) == len(HEADER)
+    label = row[6].strip() if has_class else ""
+    if has_class and (not label or (allowed is not None and label not in allowed)):
+        expected = "a class name" if allowed is None else f"a class in {list(class_names)}"
+        raise FormatError(path, line, expected, repr(label[:80]))
+    return x1, y1, x2, y2, score, label
+
+
+def _to_detections(rows: dict[str, list[tuple]], class_names: Sequence[str] | None,
+                   has_class: bool) -> dict[str, Detections]:
+    """``{image_name: Detections}`` of the parsed rows; classes as :func:`read_predictions_csv` says."""
     if class_names is not None:
         names = list(class_names)
     elif has_class:

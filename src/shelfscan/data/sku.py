@@ -111,7 +111,7 @@ def read_sku110k(path: str | Path, split: str | None = None, *, check_images: bo
     allowed = None if class_names is None else set(class_names)
     size_cache: dict[tuple[str, str], tuple[int, int, str | None]] = {}  # a few distinct sizes, 1.2 M rows
     n_columns = len(COLUMNS)
-    for line, text, problem in text_lines(csv_path):
+    for line, text, problem in text_lines(csv_path):  # (image_width, image_height: row[6], row[7])
         if problem is None:
             row, problem = split_csv_line(text)
         if problem is not None:
@@ -123,46 +123,67 @@ def read_sku110k(path: str | Path, split: str | None = None, *, check_images: bo
             continue
         if line == 1 and [c.strip() for c in row] == list(COLUMNS):  # a header line some exports add
             continue
-        name, sx1, sy1, sx2, sy2, label, sw, sh = row
-        name, label = name.strip(), label.strip()
-        try:
-            x1, y1, x2, y2 = float(sx1), float(sy1), float(sx2), float(sy2)
-            finite = math.isfinite(x1 + y1 + x2 + y2)
-        except ValueError:
-            finite = False
-        problem = None
-        if not finite:
-            problem = _bad_number(row)
-        elif not name:
-            problem = "expected an image_name, got ''"
-        elif (bad := bad_image_name(name)) is not None:
-            problem = bad
-        elif not label:
-            problem = "expected a class name, got ''"
-        elif allowed is not None and label not in allowed:
-            problem = f"expected a class in {list(class_names)}, got {label!r}"
-        elif x2 < x1 or y2 < y1:
-            problem = f"expected x1 <= x2 and y1 <= y2, got x1={sx1.strip()} y1={sy1.strip()} " \
-                      f"x2={sx2.strip()} y2={sy2.strip()}"
+        name, label, xyxy, problem = _check_row(row, allowed, class_names)
         if problem is None:
-            size = size_cache.get((sw, sh))
+            size = size_cache.get((row[6], row[7]))
             if size is None:
-                size = size_cache[(sw, sh)] = _parse_size(sw, sh)
+                size = size_cache[(row[6], row[7])] = _parse_size(row[6], row[7])
             width, height, problem = size
         if problem is None:
-            k = order.setdefault(name, len(order))
-            if k == len(sizes):
-                sizes.append((width, height))
-            elif sizes[k] != (width, height):
-                problem = (f"expected the size {sizes[k][0]}x{sizes[k][1]} of earlier rows of {name}, "
-                           f"got {width}x{height}")
+            k, problem = _image_index(order, sizes, name, width, height)
         if problem is not None:
             report.problems.append(f"{csv_path}:{line}: {problem}")
             continue
         image_idx.append(k)
-        coords.append((x1, y1, x2, y2))
+        coords.append(xyxy)
         labels.append(label)
     names = list(class_names) if class_names is not None else natural_sorted(labels) or ["object"]
+    records = _records(list(order), sizes, image_idx, coords, labels, names, image_dir, report)
+    records = finish_records(records, report, check_images=check_images, skip_corrupt=skip_corrupt)
+    return Dataset(image_dir, names, records, report)
+
+
+def _image_index(order: dict[str, int], sizes: list[tuple[int, int]], name: str, width: int,
+                 height: int) -> tuple[int, str | None]:
+    """(index of image ``name``, added to ``order``/``sizes`` when new; a problem when its size differs)."""
+    k = order.setdefault(name, len(order))
+    if k == len(sizes):
+        sizes.append((width, height))
+    elif sizes[k] != (width, height):
+        return k, f"expected the size {sizes[k][0]}x{sizes[k][1]} of earlier rows of {name}, got {width}x{height}"
+    return k, None
+
+
+def _check_row(row: Sequence[str], allowed: set | None, class_names: Sequence[str] | None):
+    """One CSV row's (name, label, (x1, y1, x2, y2), problem): the problem (a str) when a field is wrong, else None."""
+    name, sx1, sy1, sx2, sy2, label, sw, sh = row
+    name, label = name.strip(), label.strip()
+    try:
+        x1, y1, x2, y2 = float(sx1), float(sy1), float(sx2), float(sy2)
+        finite = math.isfinite(x1 + y1 + x2 + y2)
+    except ValueError:
+        finite = False
+    if not finite:
+        return name, label, None, _bad_number(row)
+    problem = None
+    if not name:
+        problem = "expected an image_name, got ''"
+    elif (bad := bad_image_name(name)) is not None:
+        problem = bad
+    elif not label:
+        problem = "expected a class name, got ''"
+    elif allowed is not None and label not in allowed:
+        problem = f"expected a class in {list(class_names)}, got {label!r}"
+    elif x2 < x1 or y2 < y1:
+        problem = f"expected x1 <= x2 and y1 <= y2, got x1={sx1.strip()} y1={sy1.strip()} " \
+                  f"x2={sx2.strip()} y2={sy2.strip()}"
+    return name, label, (x1, y1, x2, y2), problem
+
+
+def _records(order: list[str], sizes: list[tuple[int, int]], image_idx: list[int], coords: list, labels: list[str],
+             names: list[str], image_dir: Path, report: LoadReport) -> list[ImageRecord]:
+    """One record per image (in first-seen ``order``) with its rows' boxes (``coords`` (N, 4), ``labels`` (N,),
+    ``image_idx`` (N,) the image of each row)."""
     lookup = {c: i for i, c in enumerate(names)}
     xyxy = np.asarray(coords, np.float64).reshape(-1, 4)
     class_id = np.fromiter((lookup[c] for c in labels), np.int64, len(labels))
@@ -175,8 +196,7 @@ def read_sku110k(path: str | Path, split: str | None = None, *, check_images: bo
         width, height = sizes[k]
         boxes = make_boxes(xyxy[rows], class_id[rows], names, width, height, report)
         records.append(ImageRecord(name, image_dir / name, width, height, boxes))
-    records = finish_records(records, report, check_images=check_images, skip_corrupt=skip_corrupt)
-    return Dataset(image_dir, names, records, report)
+    return records
 
 
 def write_sku110k(dataset: Dataset, out_dir: str | Path, split: str = "train") -> Path:

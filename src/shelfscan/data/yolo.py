@@ -120,19 +120,8 @@ def _parse_labels(label_path: Path, num_classes: int, report: LoadReport) -> tup
     return np.asarray(rows, np.float64).reshape(-1, 4), np.asarray(ids, np.int64)
 
 
-def read_yolo(folder: str | Path, split: str | None = None, *, check_images: bool = True,
-              skip_corrupt: bool = True, class_names: Sequence[str] | None = None) -> Dataset:
-    """Read a YOLO dataset.
-
-    Args:
-        folder: the dataset folder (or its data.yaml).
-        split: ``images/<split>``; may be left out when there is only one split or none (flat layout).
-        check_images, skip_corrupt: as in :func:`shelfscan.data.sku.read_sku110k`; sizes are read from the image
-            headers either way (the labels are normalised).
-        class_names: overrides ``names`` of data.yaml. Without either, names are the class ids ``"0", "1", ...``
-            (reported as a problem).
-    """
-    folder = Path(folder)
+def _layout(folder: Path, split: str | None) -> tuple[Path, Path | None, Path, Path]:
+    """(dataset folder, the data.yaml given as ``folder`` or None, image folder, label folder) of ``split``."""
     yaml_path = folder if folder.is_file() else None
     folder = folder.parent if folder.is_file() else folder
     if not folder.is_dir():
@@ -146,6 +135,22 @@ def read_yolo(folder: str | Path, split: str | None = None, *, check_images: boo
     image_dir, label_dir = dirs[chosen or ""]
     if not label_dir.is_dir():
         label_dir = image_dir  # labels beside the images
+    return folder, yaml_path, image_dir, label_dir
+
+
+def read_yolo(folder: str | Path, split: str | None = None, *, check_images: bool = True,
+              skip_corrupt: bool = True, class_names: Sequence[str] | None = None) -> Dataset:
+    """Read a YOLO dataset.
+
+    Args:
+        folder: the dataset folder (or its data.yaml).
+        split: ``images/<split>``; may be left out when there is only one split or none (flat layout).
+        check_images, skip_corrupt: as in :func:`shelfscan.data.sku.read_sku110k`; sizes are read from the image
+            headers either way (the labels are normalised).
+        class_names: overrides ``names`` of data.yaml. Without either, names are the class ids ``"0", "1", ...``
+            (reported as a problem).
+    """
+    folder, yaml_path, image_dir, label_dir = _layout(Path(folder), split)
     report = LoadReport(source=str(image_dir))
     yaml_path = yaml_path or _yaml_file(folder)
     if class_names is not None:

@@ -239,6 +239,17 @@ def closest_by_kl(mu: np.ndarray, var: np.ndarray, candidates: np.ndarray, valid
     return best
 
 
+def _m_step(w: np.ndarray, mu: np.ndarray, var: np.ndarray, gid: np.ndarray, touched: np.ndarray,
+            weight: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> None:
+    """Moment-match again, in place, the components marked ``touched`` (C,); one left empty keeps its last mean
+    and variance, with weight 0."""
+    members = np.flatnonzero(touched[gid])
+    wt, m, v = moment_match(w[members], mu[members], var[members], gid[members], len(touched))
+    weight[touched] = wt[touched]
+    refill = touched & (wt > 0)
+    mean[refill], variance[refill] = m[refill], v[refill]
+
+
 def hard_em(w: np.ndarray, mu: np.ndarray, var: np.ndarray, blob: np.ndarray, comp: np.ndarray, k: np.ndarray,
             *, max_iter: int = 20, n_neighbours: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hard-assignment EM refining a partition of each blob's mixture into its ``k[b]`` components.
@@ -286,15 +297,11 @@ def hard_em(w: np.ndarray, mu: np.ndarray, var: np.ndarray, blob: np.ndarray, co
         changed = new != gid[active]
         if not changed.any():
             break
-        touched = np.zeros(n_comp, bool)
+        touched = np.zeros(n_comp, bool)  # components that gained or lost members
         touched[gid[active[changed]]] = True
         touched[new[changed]] = True
         gid[active] = new
-        members = np.flatnonzero(touched[gid])
-        wt, m, v = moment_match(w[members], mu[members], var[members], gid[members], n_comp)
-        weight[touched] = wt[touched]
-        refill = touched & (wt > 0)
-        mean[refill], variance[refill] = m[refill], v[refill]
+        _m_step(w, mu, var, gid, touched, weight, mean, variance)
         if use_table:
             moved = np.zeros(len(k), bool)
             moved[comp_blob[touched]] = True

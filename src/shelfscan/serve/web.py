@@ -25,6 +25,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from shelfscan.serve.errors import json_error
+
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
@@ -81,15 +83,10 @@ def _model_info(name: str, path: Path) -> dict:
             "imgsz": int(meta.get("imgsz", 640)), "bytes": path.stat().st_size}
 
 
-def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *, version: str = "") -> None:
-    """Register the live page's routes on ``app``.
-
-    Args:
-        live_models: name -> ONNX file the page may run (default: the shipped models' ONNX twins). The first is
-            the page's default. Names must be simple words (they become URLs).
-    """
+def _checked_models(live_models: dict[str, Path] | None) -> dict[str, Path]:
+    """The live models (default: the shipped ONNX twins); InputError for a name that is not a simple word or a
+    path that is not a file."""
     from shelfscan.errors import InputError
-    from shelfscan.serve.app import _error  # the API's JSON error body, {"error", "status"}
 
     models = dict(live_models_default() if live_models is None else live_models)
     for name, path in models.items():
@@ -97,6 +94,33 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
             raise InputError(f"live model name: expected letters, digits, - or _, got {name!r}")
         if not Path(path).is_file():
             raise InputError(f"live model {name!r}: expected an ONNX file, got {str(path)!r} (no such file)")
+    return models
+
+
+def _service_worker(template: bytes, version: str, pages: dict[str, bytes], vendor: dict[str, Path],
+                    runtime: list[str], models: dict[str, Path], precache: list[str]) -> str:
+    """``sw.js`` with its cache name and precache list filled in. The cache name changes whenever anything it
+    caches changes (version, page files, runtime file sizes, model sizes and times), so clients update."""
+    digest = hashlib.sha256(version.encode())
+    for blob in pages.values():
+        digest.update(blob)
+    for name in runtime:
+        digest.update(name.encode() + str(vendor[name].stat().st_size).encode())
+    for name, path in models.items():
+        digest.update(name.encode() + str(Path(path).stat().st_size).encode() + str(Path(path).stat().st_mtime_ns)
+                      .encode())
+    return (template.decode().replace("__CACHE_VERSION__", digest.hexdigest()[:16])
+            .replace("__PRECACHE__", json.dumps(precache)))
+
+
+def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *, version: str = "") -> None:
+    """Register the live page's routes on ``app``.
+
+    Args:
+        live_models: name -> ONNX file the page may run (default: the shipped models' ONNX twins). The first is
+            the page's default. Names must be simple words (they become URLs).
+    """
+    models = _checked_models(live_models)
     static = resources.files("shelfscan.serve") / "static"
     pages = {name: (static / name).read_bytes() for name in STATIC_FILES}
     vendor = {p.name: p for p in VENDOR_DIR.iterdir() if p.is_file()} if VENDOR_DIR.is_dir() else {}
@@ -106,19 +130,17 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
               "runtime_ready": "ort.min.mjs" in vendor,
               "hint": None if "ort.min.mjs" in vendor else
               "onnxruntime-web is not vendored in this install: run `make web` in the shelfscan source tree"}
-    # the service worker's cache name changes whenever anything it caches changes, so clients update
-    digest = hashlib.sha256(version.encode())
-    for blob in pages.values():
-        digest.update(blob)
-    for name in runtime:
-        digest.update(name.encode() + str(vendor[name].stat().st_size).encode())
-    for name, path in models.items():
-        digest.update(name.encode() + str(Path(path).stat().st_size).encode() + str(Path(path).stat().st_mtime_ns)
-                      .encode())
     precache = ["/live", "/live/config.json", "/static/live.js", "/manifest.webmanifest", "/static/icon-192.png",
                 "/static/icon-512.png", *config["runtime"], *(m["url"] for m in infos)]
-    sw = (pages["sw.js"].decode().replace("__CACHE_VERSION__", digest.hexdigest()[:16])
-          .replace("__PRECACHE__", json.dumps(precache)))
+    sw = _service_worker(pages["sw.js"], version, pages, vendor, runtime, models, precache)
+    _add_page_routes(app, pages, config, sw)
+    _add_vendor_routes(app, vendor, config["hint"])
+    _add_docs_routes(app)
+    _add_model_routes(app, models)
+
+
+def _add_page_routes(app: FastAPI, pages: dict[str, bytes], config: dict, sw: str) -> None:
+    """``/live``, ``/live/config.json``, ``/static/live.js``, the icons, the manifest and ``/sw.js``."""
     page_headers = {**ISOLATION_HEADERS, "Content-Security-Policy": LIVE_CSP}
 
     def static_response(name: str) -> Response:
@@ -140,7 +162,7 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
     def icon(name: str) -> Response:
         file = f"{name}.png"
         if file not in pages:
-            return _error(404, f"expected an icon name, got {file!r}")
+            return json_error(404, f"expected an icon name, got {file!r}")
         return static_response(file)
 
     @app.get("/manifest.webmanifest", include_in_schema=False)
@@ -152,22 +174,30 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
         return Response(sw, media_type=STATIC_FILES["sw.js"],
                         headers={**page_headers, "Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
 
+
+def _add_vendor_routes(app: FastAPI, vendor: dict[str, Path], hint: str | None) -> None:
+    """``/vendor/ort/<file>``: the vendored onnxruntime-web files (404 with ``hint`` when absent)."""
+
     @app.get("/vendor/ort/{name}", include_in_schema=False)
     def vendored(name: str) -> Response:
         path = vendor.get(name)
         if path is None:
-            hint = config["hint"] or f"expected one of {sorted(vendor)}"
-            return _error(404, f"/vendor/ort/{name}: not found; {hint}", ISOLATION_HEADERS)
+            return json_error(404, f"/vendor/ort/{name}: not found; {hint or f'expected one of {sorted(vendor)}'}",
+                              ISOLATION_HEADERS)
         return FileResponse(path, media_type=VENDOR_TYPES.get(path.suffix, "application/octet-stream"),
                             headers=ISOLATION_HEADERS)
 
+
+def _add_docs_routes(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI from the vendored swagger-ui-dist, else a page linking ``/openapi.json``) and
+    ``/vendor/swagger/<file>``."""
     swagger = {p.name: p for p in SWAGGER_DIR.iterdir() if p.is_file()} if SWAGGER_DIR.is_dir() else {}
 
     @app.get("/vendor/swagger/{name}", include_in_schema=False)
     def swagger_file(name: str) -> Response:
         path = swagger.get(name)
         if path is None:
-            return _error(404, f"/vendor/swagger/{name}: expected one of {sorted(swagger)}, got none")
+            return json_error(404, f"/vendor/swagger/{name}: expected one of {sorted(swagger)}, got none")
         media = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}.get(path.suffix,
                                                                                                   "application/json")
         return FileResponse(path, media_type=media)
@@ -186,9 +216,13 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
                                    swagger_css_url="/vendor/swagger/swagger-ui.css",
                                    swagger_favicon_url="/static/icon-192.png")
 
+
+def _add_model_routes(app: FastAPI, models: dict[str, Path]) -> None:
+    """``/models/<name>.onnx``: the ONNX files the page may run."""
+
     @app.get("/models/{name}.onnx", include_in_schema=False)
     def model_file(name: str) -> Response:
         if name not in models:
-            return _error(404, f"/models/{name}.onnx: expected one of {sorted(models)}, got none",
-                          ISOLATION_HEADERS)
+            return json_error(404, f"/models/{name}.onnx: expected one of {sorted(models)}, got none",
+                              ISOLATION_HEADERS)
         return FileResponse(models[name], media_type="application/octet-stream", headers=ISOLATION_HEADERS)

@@ -166,6 +166,21 @@ def _put_text_fit(img: np.ndarray, text: str, font: int, thickness: int, centre:
     cv2.putText(img, text, org, font, scale, colour, thickness, cv2.LINE_AA)
 
 
+def _paint_pattern(img: np.ndarray, pattern: str, palette: np.ndarray) -> None:
+    """Diagonal stripes or a dot grid in a shade of the base colour over ``img`` (H, W, 3), in place."""
+    h, w = img.shape[:2]
+    if pattern == "stripes":
+        shade = np.clip(palette[BASE].astype(int) + (18 if palette[BASE].mean() < 200 else -18), 0, 255)
+        for x in range(-h, w, max(3, w // 6)):
+            cv2.line(img, (x, h), (x + h, 0), tuple(int(c) for c in shade), max(1, w // 25), cv2.LINE_AA)
+    elif pattern == "dots":
+        shade = np.clip(palette[BASE].astype(int) + (25 if palette[BASE].mean() < 200 else -25), 0, 255)
+        step = max(4, w // 7)
+        for y in range(step // 2, h, step):
+            for x in range(step // 2 + (y // step % 2) * step // 2, w, step):
+                cv2.circle(img, (x, y), max(1, step // 5), tuple(int(c) for c in shade), -1, cv2.LINE_AA)
+
+
 def render_label(design: LabelDesign, palette: np.ndarray, height: int, width: int) -> np.ndarray:
     """Paint the label.
 
@@ -178,16 +193,7 @@ def render_label(design: LabelDesign, palette: np.ndarray, height: int, width: i
     h, w = int(height), int(width)
     img = np.empty((h, w, 3), np.uint8)
     img[:] = palette[BASE]
-    if design.pattern == "stripes":
-        shade = np.clip(palette[BASE].astype(int) + (18 if palette[BASE].mean() < 200 else -18), 0, 255)
-        for x in range(-h, w, max(3, w // 6)):
-            cv2.line(img, (x, h), (x + h, 0), tuple(int(c) for c in shade), max(1, w // 25), cv2.LINE_AA)
-    elif design.pattern == "dots":
-        shade = np.clip(palette[BASE].astype(int) + (25 if palette[BASE].mean() < 200 else -25), 0, 255)
-        step = max(4, w // 7)
-        for y in range(step // 2, h, step):
-            for x in range(step // 2 + (y // step % 2) * step // 2, w, step):
-                cv2.circle(img, (x, y), max(1, step // 5), tuple(int(c) for c in shade), -1, cv2.LINE_AA)
+    _paint_pattern(img, design.pattern, palette)
     for kind, pos, thick, slot in design.bands:
         col = _colour(palette, slot)
         if kind == "h":

@@ -222,6 +222,58 @@ def make_layout(rng: np.random.Generator, catalog: Catalog, style: ShelfStyle, s
                        as_i32(signs), as_i32(out.pegs))
 
 
+def _row_families(rng: np.random.Generator, catalog: Catalog, queue: _FamilyQueue, hang: bool) -> list[int]:
+    """One to three product families for a row; on hooks they hang (boxes: blister cards, or bags)."""
+    first = queue.next(str(rng.choice(["box", "bag"])) if hang else None)  # blister cards and bags hang
+    families = [first]
+    kind = catalog.shapes[int(catalog.family_members(first)[0])].kind
+    for _ in range(int(rng.choice([0, 1, 2], p=[0.35, 0.45, 0.2]))):
+        families.append(queue.next(kind if hang or rng.random() < 0.7 else None))
+    return families
+
+
+def _stack_counts(rng: np.random.Generator, catalog: Catalog, families: list[int], hang: bool) -> dict[int, int]:
+    """Facings stacked per family (1-3 for squat boxes standing on a shelf, else 1)."""
+    stack = {}
+    for f in families:
+        sku0 = int(catalog.family_members(f)[0])
+        can_stack = catalog.shapes[sku0].kind == "box" and catalog.shapes[sku0].aspect < 1.3 and not hang
+        stack[f] = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15])) if can_stack else 1
+    return stack
+
+
+def _place_facing(out: _Placed, xi: int, w: int, h: int, n_stack: int, sku: int, gain: float,
+                  top_base: tuple[float, float], clearance: float, sink: int, hang: bool) -> None:
+    """One facing at ``xi``: ``n_stack`` packs of ``w × h`` standing on the base (sunk by ``sink``), or one on a
+    hook from the board."""
+    top, base = top_base
+    if hang:  # a hook from the board to the pack's top
+        peg_y1 = int(round(top + 0.12 * clearance))
+        out.pegs.append((xi + w // 2 - max(1, w // 16), int(round(top + 0.02 * clearance)),
+                         xi + w // 2 + max(1, w // 16) + 1, peg_y1))
+        y1 = peg_y1 + h
+    else:
+        y1 = int(round(base)) + sink
+    for _ in range(n_stack):
+        out.products.append((xi, y1 - h, xi + w, y1))
+        out.skus.append(sku)
+        out.vis.append(y1 if hang else min(y1, int(round(base))))
+        out.gains.append(gain)
+        y1 -= h
+
+
+def _add_tag(rng: np.random.Generator, style: ShelfStyle, out: _Placed, run_x0: float, w: int, h: int, base: float,
+             lip_h: float) -> float:
+    """A price tag on the shelf edge under a run starting at ``run_x0``; returns the x its right side ends at (+2)."""
+    tag_w = min(max(1.8 * lip_h, 0.8 * w), 3.5 * lip_h)
+    protrude = style.tag_protrude * h * rng.uniform(0.6, 1.0)
+    tx0 = run_x0 + rng.uniform(0, 0.3) * w
+    ty1 = base + lip_h * rng.uniform(0.8, 0.95)
+    ty0 = base - protrude + lip_h * rng.uniform(0.02, 0.12)
+    out.tags.append((int(round(tx0)), int(round(ty0)), int(round(tx0 + tag_w)), int(round(ty1))))
+    return tx0 + tag_w + 2
+
+
 def _fill_row(rng: np.random.Generator, catalog: Catalog, style: ShelfStyle, queue: _FamilyQueue, tex_h: int,
               span: tuple[int, int], top_base: tuple[float, float], lip_h: float, hang: bool, out: _Placed) -> None:
     """Fill one row from left to right with runs of facings.
@@ -234,19 +286,11 @@ def _fill_row(rng: np.random.Generator, catalog: Catalog, style: ShelfStyle, que
     x_start, x_end = span
     top, base = top_base
     clearance = base - top
-    first = queue.next(str(rng.choice(["box", "bag"])) if hang else None)  # blister cards and bags hang
-    families = [first]
-    kind = catalog.shapes[int(catalog.family_members(first)[0])].kind
-    for _ in range(int(rng.choice([0, 1, 2], p=[0.35, 0.45, 0.2]))):
-        families.append(queue.next(kind if hang or rng.random() < 0.7 else None))
+    families = _row_families(rng, catalog, queue, hang)
     run_skus = _row_runs(rng, catalog, families)
     row_fill = min(0.97, style.fill * rng.uniform(0.93, 1.05)) * (0.8 if hang else 1.0)
     tallest = max(float(catalog.height_factor[catalog.family_members(f)[0]]) for f in families)
-    stack = {}
-    for f in families:
-        sku0 = int(catalog.family_members(f)[0])
-        can_stack = catalog.shapes[sku0].kind == "box" and catalog.shapes[sku0].aspect < 1.3 and not hang
-        stack[f] = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15])) if can_stack else 1
+    stack = _stack_counts(rng, catalog, families, hang)
     spacing = style.spacing + (rng.uniform(0.1, 0.3) if hang else 0.0)
     x = x_start + rng.uniform(0, 0.02) * (x_end - x_start)
     last_tag_x1 = -np.inf
@@ -268,30 +312,11 @@ def _fill_row(rng: np.random.Generator, catalog: Catalog, style: ShelfStyle, que
             if x + w > x_end:
                 break
             gain = 0.82 if rng.random() < 0.08 else rng.uniform(0.92, 1.04)
-            xi = int(round(x))
-            if hang:  # a hook from the board to the pack's top
-                peg_y1 = int(round(top + 0.12 * clearance))
-                out.pegs.append((xi + w // 2 - max(1, w // 16), int(round(top + 0.02 * clearance)),
-                                 xi + w // 2 + max(1, w // 16) + 1, peg_y1))
-                y1 = peg_y1 + h
-            else:
-                y1 = int(round(base)) + sink
-            for _ in range(n_stack):
-                out.products.append((xi, y1 - h, xi + w, y1))
-                out.skus.append(sku)
-                out.vis.append(y1 if hang else min(y1, int(round(base))))
-                out.gains.append(gain)
-                y1 -= h
+            _place_facing(out, int(round(x)), w, h, n_stack, sku, gain, top_base, clearance, sink, hang)
             x += w * (1 + rng.uniform(0.3, 1.7) * spacing)
         if x + w > x_end and x == run_x0:
             return
         if not hang and rng.random() < style.tag_rate and run_x0 > last_tag_x1:
-            tag_w = min(max(1.8 * lip_h, 0.8 * w), 3.5 * lip_h)
-            protrude = style.tag_protrude * h * rng.uniform(0.6, 1.0)
-            tx0 = run_x0 + rng.uniform(0, 0.3) * w
-            ty1 = base + lip_h * rng.uniform(0.8, 0.95)
-            ty0 = base - protrude + lip_h * rng.uniform(0.02, 0.12)
-            out.tags.append((int(round(tx0)), int(round(ty0)), int(round(tx0 + tag_w)), int(round(ty1))))
-            last_tag_x1 = tx0 + tag_w + 2
+            last_tag_x1 = _add_tag(rng, style, out, run_x0, w, h, base, lip_h)
         if x + w > x_end:
             return

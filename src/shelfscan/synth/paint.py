@@ -74,6 +74,14 @@ def paint_canvas(layout: ShelfLayout, style: ShelfStyle, catalog: Catalog) -> tu
     w, h = layout.size
     canvas = _background(style, layout.size)
     owner = np.full((h, w), -1, np.int16 if len(layout) < 32767 else np.int32)
+    full_area = _paint_products(canvas, owner, layout, catalog)
+    _paint_fixtures(canvas, owner, layout, style)
+    return canvas, owner, full_area
+
+
+def _paint_products(canvas: np.ndarray, owner: np.ndarray, layout: ShelfLayout, catalog: Catalog) -> np.ndarray:
+    """Blend every product front onto ``canvas`` (H, W, 3) in layout order, marking ``owner`` (H, W); returns
+    full_area (N,) int64, each product's silhouette size in pixels."""
     full_area = np.zeros(len(layout), np.int64)
     sized: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
     cache: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
@@ -97,6 +105,11 @@ def paint_canvas(layout: ShelfLayout, style: ShelfStyle, catalog: Catalog) -> tu
         patch = canvas[y0:y1, x0:x1]
         cv2.add(cv2.multiply(patch, inv[sub], scale=1 / 255), fg[sub], dst=patch)
         owner[y0:y1, x0:x1][mask[sub]] = i
+    return full_area
+
+
+def _paint_fixtures(canvas: np.ndarray, owner: np.ndarray, layout: ShelfLayout, style: ShelfStyle) -> None:
+    """Paint hooks, shelf edges, price tags, uprights, kick plates, floor, walls and signs over the products."""
     peg = np.array([[[170, 172, 178]]], np.uint8)  # metal hooks
     for rect in layout.pegs:
         _cover(canvas, owner, rect, lambda y0, y1, x0, x1: _block(peg, y1 - y0, x1 - x0))
@@ -134,4 +147,3 @@ def paint_canvas(layout: ShelfLayout, style: ShelfStyle, catalog: Catalog) -> tu
             cv2.putText(canvas, style.sign_text, (int(rect[0]) + h_sign, int(rect[3]) - h_sign // 4),
                         cv2.FONT_HERSHEY_DUPLEX, h_sign / 40, tuple(int(c) for c in 255 - style.sign_rgb),
                         max(1, h_sign // 15), cv2.LINE_AA)
-    return canvas, owner, full_area
