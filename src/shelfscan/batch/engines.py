@@ -13,6 +13,7 @@ so no pixels ever enter the object store; what comes back per photo is its JSON 
 """
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from shelfscan.batch.settings import CountSettings
 from shelfscan.batch.worker import PhotoCounter, PhotoResult
 from shelfscan.errors import InputError
 
-RAY_BLOCK = 256  # paths per Ray block: a few per actor keep every actor busy
+RAY_BLOCK = 256  # most paths per Ray block
+RAY_BLOCKS_PER_ACTOR = 4  # a short list is cut finer, so every actor gets blocks (Ray runs one task per block)
 _COUNTER: PhotoCounter | None = None  # the models of one local worker process
 
 
@@ -129,7 +131,8 @@ def run_ray(paths: Sequence[str], settings: CountSettings, model: str, cfg: Engi
     try:
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False  # the batch shows its own bar
-        blocks = [pa.table({"path": list(paths[i:i + RAY_BLOCK])}) for i in range(0, len(paths), RAY_BLOCK)]
+        size = max(1, min(RAY_BLOCK, math.ceil(len(paths) / (RAY_BLOCKS_PER_ACTOR * cfg.workers))))
+        blocks = [pa.table({"path": list(paths[i:i + size])}) for i in range(0, len(paths), size)]
         ds = ray.data.from_arrow(blocks).map_batches(
             RayCounter, fn_constructor_kwargs={"settings": settings, "model": model, "threads": cfg.threads},
             batch_size=1, num_cpus=cfg.threads, compute=ray.data.ActorPoolStrategy(size=cfg.workers),
