@@ -117,6 +117,7 @@ def main() -> int:
     args = ap.parse_args()
     from shelfscan.batch.db import engine_for, sqlite_url
     from shelfscan.counting.api import WEAK_CONF
+    from shelfscan.counting.shelf_count import SHELF_FLIP
     from shelfscan.embed import CropEmbedder
     from shelfscan.inference import Detector
 
@@ -125,7 +126,7 @@ def main() -> int:
         print("no photos found", file=sys.stderr)
         return 2
     detector = Detector(None, conf=WEAK_CONF, threads=args.threads)
-    embedder = TimedEmbedder(CropEmbedder(threads=args.threads))
+    embedder = TimedEmbedder(CropEmbedder(threads=args.threads, flip=SHELF_FLIP))
     out_dir = Path(tempfile.mkdtemp(prefix="batch-scale-out-"))
     engine = engine_for(sqlite_url(out_dir / "scans.db"))
     time_photo(paths[0], detector, embedder, engine, out_dir)  # warm-up (sessions, caches), not counted

@@ -47,6 +47,7 @@ def main() -> int:
     from shelfscan.counting import COUNT_CONF, WEAK_CONF, group_products
     from shelfscan.data import load_dataset, read_image
     from shelfscan.detections import Detections
+    from shelfscan.counting.shelf_count import SHELF_FLIP
     from shelfscan.embed import CropEmbedder
 
     if not Path(args.data).is_dir():
@@ -54,7 +55,7 @@ def main() -> int:
         return 0
     torch.set_num_threads(args.threads)
     ds = load_dataset(args.data)
-    embedder = CropEmbedder()
+    embedder = CropEmbedder(flip=SHELF_FLIP)  # as shelfscan count
     detector = None
     if args.model:
         from shelfscan.inference import Detector

@@ -29,7 +29,7 @@ import numpy as np
 
 from shelfscan.cli.common import imgsz_arg
 from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
-from shelfscan.counting.shelf_count import SHELF_LINKAGE
+from shelfscan.counting.shelf_count import SHELF_FLIP, SHELF_LINKAGE
 
 
 def match_boxes(pred: np.ndarray, true: np.ndarray, iou_min: float = 0.5) -> np.ndarray:
@@ -98,7 +98,7 @@ def speed(args: argparse.Namespace) -> None:
 
         items = [(f"synthetic {s}", render_shelf(s, width=1600, height=1200, n_products=(130, 170))[0])
                  for s in range(5)]
-    embedder = CropEmbedder(input_size=args.input_size, flip=not args.no_flip, threads=args.threads)
+    embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads)
     detector = Detector(None if args.model in (None, "shelf") else args.model, threads=args.threads, imgsz=args.imgsz,
                         **({} if args.conf is None else {"conf": args.conf}))
     count(items[0][1], detector=detector, embedder=embedder)  # warm-up
@@ -123,7 +123,8 @@ def main() -> None:
     ap.add_argument("--linkage", default=SHELF_LINKAGE, choices=["single", "average", "complete"],
                     help=f"agglomerative linkage (default {SHELF_LINKAGE}, as shelfscan count)")
     ap.add_argument("--input-size", type=int, default=112)
-    ap.add_argument("--no-flip", action="store_true")
+    ap.add_argument("--flip", action=argparse.BooleanOptionalAction, default=SHELF_FLIP,
+                    help=f"add the mirror-image pass to the crop embeddings (default {SHELF_FLIP}, as shelfscan count)")
     ap.add_argument("--colour-weight", type=float, default=None)
     # End to end: the detector (shelfscan.inference.Detector) in front of the grouping.
     ap.add_argument("--model", default=None, help="detector for the end-to-end run: 'shelf' or a path "
@@ -151,7 +152,7 @@ def main() -> None:
     from shelfscan.synth import render_shelf
 
     kw = {} if args.colour_weight is None else {"colour_weight": args.colour_weight}
-    embedder = CropEmbedder(input_size=args.input_size, flip=not args.no_flip, threads=args.threads, **kw)
+    embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads, **kw)
     detector = None
     if args.model is not None:
         from shelfscan.inference import Detector

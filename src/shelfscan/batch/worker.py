@@ -80,6 +80,7 @@ class PhotoCounter:
     def __init__(self, settings: CountSettings, model: str, threads: int) -> None:
         import cv2
 
+        from shelfscan.counting.shelf_count import SHELF_FLIP
         from shelfscan.embed import CropEmbedder
         from shelfscan.inference import Detector
 
@@ -88,7 +89,7 @@ class PhotoCounter:
         self.settings, self.model = settings, model
         self.detector = Detector(s.model, imgsz=s.imgsz, conf=s.conf, iou=s.iou, max_det=s.max_det, tta=s.tta,
                                  merger=s.merger, hard_score_rate=s.hard_score_rate, threads=threads)
-        self.embedder = CropEmbedder(threads=threads)
+        self.embedder = CropEmbedder(threads=threads, flip=SHELF_FLIP)  # as count's default embedder
 
     def __call__(self, path: str) -> PhotoResult:
         record = {"image": path, "sha256": None, "model": self.model, "settings": self.settings.as_dict(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from shelfscan.cluster.methods import UNASSIGNED, relabel_by_size
+from shelfscan.cluster.methods import UNASSIGNED, agglomerative_labels, relabel_by_size
 from shelfscan.embed.crops import COLOUR_MARGIN, central_hsv
 from shelfscan.errors import expect
 
@@ -65,8 +65,6 @@ def split_by_hue(labels: np.ndarray, hues: np.ndarray, coloured: np.ndarray, thr
     Returns:
         int64 (N,) labels renumbered by size (0 = largest), -1 kept; ``labels`` itself when nothing was cut.
     """
-    from sklearn.cluster import AgglomerativeClustering
-
     labels = np.asarray(labels, dtype=np.int64)
     n = len(labels)
     expect(hues.shape == (n, HUE_BINS), "split_by_hue hues", f"shape ({n}, {HUE_BINS})", hues.shape)
@@ -81,8 +79,7 @@ def split_by_hue(labels: np.ndarray, hues: np.ndarray, coloured: np.ndarray, thr
         h = hues[members]
         dist = np.sqrt(np.clip(1.0 - h @ h.T, 0.0, 1.0))
         np.fill_diagonal(dist, 0.0)
-        parts = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="precomputed",
-                                        linkage="average").fit_predict(dist)
+        parts = agglomerative_labels(dist, linkage="average", threshold=threshold)
         if parts.max() == 0:
             continue
         keep = int(np.argmax(np.bincount(parts)))  # ties: the part found first
