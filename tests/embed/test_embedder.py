@@ -76,7 +76,7 @@ def test_torch_backend_matches_onnxruntime(skus):
     ort_emb = default_embedder()
     if ort_emb.backend != "onnxruntime":
         pytest.skip("onnxruntime not installed")
-    torch_emb = CropEmbedder(backend="torch")
+    torch_emb = CropEmbedder(backend="torch", flip=ort_emb.flip)
     assert torch_emb.backend == "torch"
     assert np.allclose(ort_emb.embed_crops(skus), torch_emb.embed_crops(skus), atol=1e-4)
     # the seed recipe's plain average-pooled features: no flip, no colour

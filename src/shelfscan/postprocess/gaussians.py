@@ -11,7 +11,6 @@ before any point of another blob.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 
 def moment_match(w: np.ndarray, mu: np.ndarray, var: np.ndarray, segment: np.ndarray,
@@ -109,7 +108,7 @@ def nearest_in_blob(points: np.ndarray, blob: np.ndarray, dense_max: int = 128,
     idx = np.flatnonzero(~small)
     if len(idx):
         pts = _shift(points[idx], blob[idx], blob_spacing(points[idx]))
-        d, nb = cKDTree(pts).query(pts, k=2)
+        d, nb = _kd_tree(pts).query(pts, k=2)
         first_is_self = nb[:, 0] == np.arange(len(idx))  # duplicates at one spot may come back in either order
         nn[idx] = idx[np.where(first_is_self, nb[:, 1], nb[:, 0])]
         dist[idx] = np.where(first_is_self, d[:, 1], d[:, 0])
@@ -213,7 +212,7 @@ def blob_neighbours(points: np.ndarray, point_blob: np.ndarray, comp_mean: np.nd
         return table[point_blob], filled[point_blob]
     spacing = blob_spacing(points, comp_mean)
     n_query = min(n_neighbours, len(comp_mean))
-    _, nb = cKDTree(_shift(comp_mean, comp_blob, spacing)).query(_shift(points, point_blob, spacing), k=n_query)
+    _, nb = _kd_tree(_shift(comp_mean, comp_blob, spacing)).query(_shift(points, point_blob, spacing), k=n_query)
     nb = nb.reshape(len(points), n_query)
     return nb, comp_blob[nb] == point_blob[:, None]
 
@@ -310,3 +309,10 @@ def hard_em(w: np.ndarray, mu: np.ndarray, var: np.ndarray, blob: np.ndarray, co
             sub = np.flatnonzero(valid_all.any(1))
             active = sub[(touched[nb_all[sub]] & valid_all[sub]).any(1)]
     return gid, weight, mean, variance
+
+
+def _kd_tree(points: np.ndarray):
+    """SciPy's k-d tree of ``points`` (N, 2); SciPy is imported here, on first use, not by every ``detect``."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(points)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import scipy.sparse as sp
 
 
 def box_gaussians(boxes: np.ndarray, min_sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -36,8 +35,9 @@ def map_scale(boxes: np.ndarray, target_px: float, max_scale: float = 2.0) -> fl
 
 
 def _profiles(centre: np.ndarray, sigma: np.ndarray, weight: np.ndarray, scale: float,
-              length: int) -> sp.csr_matrix:
-    """Sparse (N, length) matrix of 1-D Gaussian profiles sampled at map-pixel centres, truncated at 1 sigma.
+              length: int):
+    """Sparse (N, length) SciPy CSR matrix of 1-D Gaussian profiles sampled at map-pixel centres, truncated at
+    1 sigma.
 
     Row i is ``weight[i] * exp(-(x - centre[i])^2 / (2 sigma[i]^2))`` at ``x = (u + 0.5) / scale`` for the map
     pixels ``u`` with ``|x - centre[i]| <= sigma[i]``; a Gaussian narrower than one map pixel keeps the pixel
@@ -55,6 +55,8 @@ def _profiles(centre: np.ndarray, sigma: np.ndarray, weight: np.ndarray, scale: 
     cols = lo[row] + np.arange(indptr[-1]) - indptr[row]
     x = (cols + 0.5) / scale
     data = weight[row] * np.exp(-0.5 * (x - centre[row]) ** 2 / sigma[row] ** 2)
+    import scipy.sparse as sp  # on first use: SciPy is not imported by every detect
+
     return sp.csr_matrix((data, cols, indptr), shape=(len(centre), length))
 
 

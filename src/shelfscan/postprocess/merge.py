@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from shelfscan.errors import expect
+from shelfscan.postprocess.em_merge import em_merge_index
 from shelfscan.postprocess.inputs import (check_candidates, check_fraction, check_image_size, check_max_det,
                                           like_input)
 from shelfscan.postprocess.nms import nms_index
@@ -54,8 +55,6 @@ def merge_candidates(method: Literal["nms", "soft_iou_nms", "em"], boxes: Any, h
     rate = check_fraction(hard_score_rate, "hard_score_rate")
     max_det = check_max_det(max_det)
     if method == "em":
-        from shelfscan.postprocess.em_merge import em_merge_index  # SciPy: imported only when the EM-Merger runs
-
         keep, scores = em_merge_index(cands, image_size=size, hard_score_rate=rate, max_det=max_det)
     else:
         scores = cands.hard if method == "nms" else cands.confidence(rate)

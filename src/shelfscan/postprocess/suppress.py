@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 # Squared Mahalanobis radius of the 50%-confidence ellipse of a 2-D Gaussian: chi2(2 dof) quantile 0.5.
 HALF_CONFIDENCE_R2 = 2.0 * np.log(2.0)
@@ -59,7 +58,7 @@ def ellipse_overlap_pairs(mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
         return np.zeros((0, 2), np.int64)
     axes = np.sqrt(HALF_CONFIDENCE_R2 * variance)
     radius = 2.0 * float(np.linalg.norm(axes, axis=1).max())
-    pairs = cKDTree(mean).query_pairs(radius, output_type="ndarray").astype(np.int64).reshape(-1, 2)
+    pairs = _kd_tree(mean).query_pairs(radius, output_type="ndarray").astype(np.int64).reshape(-1, 2)
     i, j = pairs[:, 0], pairs[:, 1]
     gap = ((mean[i] - mean[j]) / (axes[i] + axes[j])) ** 2
     return pairs[gap.sum(1) < 1.0]
@@ -75,9 +74,16 @@ def intersection_over_min_pairs(boxes: np.ndarray, threshold: float) -> np.ndarr
     size = boxes[:, 2:] - boxes[:, :2]
     reach = np.maximum(size.max(0), 1e-9)  # boxes that intersect have centres closer than this on each axis
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2 / reach
-    pairs = cKDTree(centres).query_pairs(1.0, p=np.inf, output_type="ndarray").astype(np.int64).reshape(-1, 2)
+    pairs = _kd_tree(centres).query_pairs(1.0, p=np.inf, output_type="ndarray").astype(np.int64).reshape(-1, 2)
     a, b = boxes[pairs[:, 0]], boxes[pairs[:, 1]]
     inter = np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None).prod(1)
     smaller = np.minimum(size[pairs[:, 0]].prod(1), size[pairs[:, 1]].prod(1))
     iomin = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
     return pairs[iomin > threshold]
+
+
+def _kd_tree(points: np.ndarray):
+    """SciPy's k-d tree of ``points`` (N, 2); SciPy is imported here, on first use, not by every ``detect``."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(points)
