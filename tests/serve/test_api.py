@@ -275,14 +275,6 @@ def test_count_thresholds_are_checked():
             create_app(object(), **kw)
 
 
-def test_count_without_counting_module_is_501(client, shelf_jpeg, monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "shelfscan.counting", None)  # import fails
-    assert_error(post(client, "/v1/count", shelf_jpeg[0]), 501, "/v1/detect")
-    assert_alive(client)
-
-
 def test_count_endpoint(detector, shelf_jpeg):
     pytest.importorskip("shelfscan.counting")
     data, _ = shelf_jpeg

@@ -81,13 +81,10 @@ def _served_models(model: Any, model_name: str | None, extra_models: dict[str, A
     return served
 
 
-def _counting_info(count_conf: float | None, confirm_below: float | None) -> dict | None:
-    """The thresholds /v1/count uses: the given ones, else the library's (those of ``shelfscan count``); None
-    when shelfscan.counting cannot be imported (/v1/count then answers 501)."""
-    try:
-        counting = import_module("shelfscan.counting")
-    except ImportError:
-        return None
+def _counting_info(count_conf: float | None, confirm_below: float | None) -> dict:
+    """The thresholds /v1/count uses: the given ones, else the library's (those of ``shelfscan count``)."""
+    counting = import_module("shelfscan.counting")
+
     return {"conf": counting.WEAK_CONF if count_conf is None else count_conf,
             "confirm_below": counting.COUNT_CONF if confirm_below is None else confirm_below}
 
@@ -176,6 +173,4 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
     from shelfscan.serve.web import add_live_routes
 
     add_live_routes(app, live_models, version=__version__)
-    app.state.detector = served.detector
-    app.state.detectors = served.detectors
     return app

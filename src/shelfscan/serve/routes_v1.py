@@ -50,7 +50,7 @@ class ApiSettings:
     max_bytes: int
     max_pixels: int
     api_key_required: bool
-    counting_info: dict | None  # {"conf", "confirm_below"} of /v1/count; None: shelfscan.counting is missing
+    counting_info: dict  # {"conf", "confirm_below"} of /v1/count
     group_method: str | None
 
 
@@ -104,14 +104,9 @@ def add_v1_routes(app: FastAPI, served: ServedModels, queue: JobQueue, settings:
         the ``imgsz`` used; ``annotated_jpeg`` (boxes coloured by type, legend) and ``types_jpeg`` (contact
         sheet) with ``images=true``."""
         size = imgsz_query(imgsz)  # 422 before anything else runs
-        try:
-            count_products = import_module("shelfscan.counting").count  # optional: the server runs without it
-        except ImportError:
-            count_products = None
+        count_products = import_module("shelfscan.counting").count
+
         info = settings.counting_info
-        if count_products is None or info is None:
-            raise StarletteHTTPException(501, "POST /v1/count: expected shelfscan.counting in this build, got "
-                                              "none; use POST /v1/detect")
         chosen = served.pick(model).with_imgsz(size)
         t0 = time.perf_counter()
         out, decode_ms = await queue.run(image, count_answer, chosen, count_products, settings.group_method,
