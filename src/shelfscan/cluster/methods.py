@@ -125,6 +125,7 @@ def agglomerative_labels(dist: np.ndarray, *, linkage: str, k: int | None = None
     from scipy.cluster.hierarchy import linkage as build_tree
     from scipy.spatial.distance import squareform
 
+    expect(k is not None or threshold is not None, "agglomerative_labels", "k or threshold", "neither")
     n = len(dist)
     if n < 2:
         return np.zeros(n, np.int64)
@@ -132,10 +133,6 @@ def agglomerative_labels(dist: np.ndarray, *, linkage: str, k: int | None = None
     if k is not None:
         return cut_tree(tree, n_clusters=k).reshape(-1).astype(np.int64)
     return fcluster(tree, np.nextafter(threshold, -np.inf), criterion="distance").astype(np.int64) - 1
-
-
-def _agglomerative(dist: np.ndarray, k: int | None, threshold: float, linkage: str) -> np.ndarray:
-    return agglomerative_labels(dist, linkage=linkage, k=k, threshold=None if k is not None else threshold)
 
 
 def _hdbscan(dist: np.ndarray, min_cluster_size: int) -> np.ndarray:
@@ -217,7 +214,7 @@ def cluster_embeddings(features: np.ndarray, *, method: str = "auto", k: int | N
         return ClusterResult(labels, silhouette(x, labels, "cosine"), method, int(labels.max()) + 1, info)
     dist = combined_distance(x, **distance_kwargs)
     if method == "agglomerative":
-        raw = _agglomerative(dist, k, threshold, linkage)
+        raw = agglomerative_labels(dist, linkage=linkage, k=k, threshold=threshold)
         info = {"linkage": linkage, **({"distance_threshold": threshold} if k is None else {})}
     else:
         raw = _hdbscan(dist, int(min_cluster_size))
