@@ -10,7 +10,8 @@ Graph:
            ``scores``      float32 (B, A, C) blended score cls^r · iou^(1−r), r = the model's hard_score_rate
            ``cls_scores``  float32 (B, A, C) sigmoid of the class logits (lets Python re-blend with another r)
            ``iou_scores``  float32 (B, A)    sigmoid of the IoU-quality logit (predicted IoU with the true box)
-The image is normalised inside the graph, ``(x − 127) / 128``; metadata (``metadata_props``) says so, with the
+The image is normalised inside the graph, ``(x − mean) / std`` (the trunk's: 127 / 128 for EfficientNet-Lite,
+127.5 / 127.5 for MobileNetV2 COCO); metadata (``metadata_props``) says so, with the
 class names, working size and output layout, so a runtime needs nothing but the file.
 """
 from __future__ import annotations
@@ -53,8 +54,8 @@ def export_metadata(model: ShelfDetector, imgsz: int) -> dict[str, str]:
         "class_names": json.dumps(list(cfg.class_names)),
         "imgsz": str(int(imgsz)),
         "stride": str(STRIDE),
-        "mean": str(PIXEL_MEAN),
-        "std": str(PIXEL_STD),
+        "mean": str(getattr(model.backbone, "pixel_mean", PIXEL_MEAN)),
+        "std": str(getattr(model.backbone, "pixel_std", PIXEL_STD)),
         "normalisation": "inside the graph: (x - mean) / std on RGB 0..255",
         "hard_score_rate": str(float(cfg.hard_score_rate)),
         "input_layout": json.dumps({INPUT_NAME: "float32 (B, 3, H, W) RGB 0..255, H and W multiples of 32"}),

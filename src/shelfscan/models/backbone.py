@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from shelfscan.errors import InputError
-from shelfscan.models.config import DEFAULT_BACKBONE
+from shelfscan.models.config import BACKBONE_NAMES, DEFAULT_BACKBONE
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,8 @@ class LiteFeatures(nn.Module):
     """
 
     strides = FEATURE_STRIDES
+    pixel_mean = PIXEL_MEAN
+    pixel_std = PIXEL_STD
 
     def __init__(self, backbone: str = DEFAULT_BACKBONE, pretrained: bool = True,
                  weights_path: str | Path | None = None, frozen_stages: int = 2) -> None:
@@ -190,6 +192,21 @@ class LiteFeatures(nn.Module):
         return feats
 
 
-def normalize_images(images: torch.Tensor) -> torch.Tensor:
-    """RGB 0..255 (uint8 or float) (B, 3, H, W) -> float32 ``(x - 127) / 128``."""
-    return (images.float() - PIXEL_MEAN) / PIXEL_STD
+def build_backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, frozen_stages: int = 2) -> nn.Module:
+    """The trunk called ``name`` (:data:`~shelfscan.models.config.BACKBONE_NAMES`): :class:`LiteFeatures` for
+    ``"lite0"`` / ``"lite2"``, :class:`~shelfscan.models.mobilenet.MobileNetV2Features` for
+    ``"mobilenet_v2_coco"``. Every trunk has ``strides`` (8, 16, 32), ``out_channels``, ``pixel_mean`` and
+    ``pixel_std`` (its input scaling, see :func:`normalize_images`) and returns the three maps, finest first."""
+    if name == "mobilenet_v2_coco":
+        from shelfscan.models.mobilenet import MobileNetV2Features
+
+        return MobileNetV2Features(pretrained=pretrained, frozen_stages=frozen_stages)
+    if name not in BACKBONES:
+        raise InputError(f"backbone: expected one of {list(BACKBONE_NAMES)}, got {name!r}")
+    return LiteFeatures(name, pretrained=pretrained, frozen_stages=frozen_stages)
+
+
+def normalize_images(images: torch.Tensor, mean: float = PIXEL_MEAN, std: float = PIXEL_STD) -> torch.Tensor:
+    """RGB 0..255 (uint8 or float) (B, 3, H, W) -> float32 ``(x - mean) / std`` (EfficientNet-Lite: 127, 128;
+    MobileNetV2 COCO: 127.5, 127.5)."""
+    return (images.float() - mean) / std

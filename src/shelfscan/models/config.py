@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 DEFAULT_BACKBONE = "lite0"
+BACKBONE_NAMES = ("lite0", "lite2", "mobilenet_v2_coco")  # models/backbone.py build_backbone
 
 
 @dataclass
@@ -17,7 +18,8 @@ class DetectorConfig:
         imgsz: working resolution (longest side, pixels) the model was trained for.
         hard_score_rate: r in score = hard^r · iou^(1-r) (classification × predicted IoU).
         frozen_stages: backbone stages kept frozen during training.
-        backbone: ``"lite0"`` (default; every checkpoint saved before this field existed) or ``"lite2"``.
+        backbone: ``"lite0"`` (default; every checkpoint saved before this field existed), ``"lite2"`` or
+            ``"mobilenet_v2_coco"`` (:data:`BACKBONE_NAMES`).
     """
 
     class_names: list[str] = field(default_factory=lambda: ["object"])

@@ -1,10 +1,11 @@
-"""The dense product detector: EfficientNet-Lite (Lite0 by default) → PAN → anchor-free head with IoU quality."""
+"""The dense product detector: a trunk (EfficientNet-Lite0 by default, Lite2, or COCO MobileNetV2) → PAN →
+anchor-free head with IoU quality."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from shelfscan.models.backbone import LiteFeatures, normalize_images
+from shelfscan.models.backbone import build_backbone, normalize_images
 from shelfscan.models.config import DetectorConfig  # noqa: F401  (re-exported: the config lives beside the model)
 from shelfscan.models.head import LevelHead, anchor_points, distances_to_boxes
 from shelfscan.models.neck import PAN
@@ -21,8 +22,8 @@ class ShelfDetector(nn.Module):
     def __init__(self, config: DetectorConfig, pretrained_backbone: bool = True) -> None:
         super().__init__()
         self.config = config
-        self.backbone = LiteFeatures(config.backbone, pretrained=pretrained_backbone,
-                                     frozen_stages=config.frozen_stages)
+        self.backbone = build_backbone(config.backbone, pretrained=pretrained_backbone,
+                                       frozen_stages=config.frozen_stages)
         self.neck = PAN(self.backbone.out_channels, config.width)
         self.heads = nn.ModuleList(LevelHead(config.width, len(config.class_names), config.head_depth)
                                    for _ in self.backbone.strides)
@@ -33,7 +34,8 @@ class ShelfDetector(nn.Module):
         return len(self.config.class_names)
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        feats = self.neck(self.backbone(normalize_images(images)))
+        x = normalize_images(images, self.backbone.pixel_mean, self.backbone.pixel_std)
+        feats = self.neck(self.backbone(x))
         cls, dist, iou = zip(*(head(f) for head, f in zip(self.heads, feats)))
         points, strides = anchor_points([tuple(f.shape[-2:]) for f in feats], self.strides, images.device)
         distances = torch.cat(dist, 1) * strides[None, :, None]
