@@ -63,7 +63,7 @@ def time_photo(path: Path, detector, embedder: TimedEmbedder, db_engine, out_dir
     from shelfscan.batch.records import record_line
     from shelfscan.batch.worker import pack_array, type_embeddings
     from shelfscan.counting import group_products
-    from shelfscan.counting.api import COUNT_CONF
+    from shelfscan.counting.config import CountConfig
     from shelfscan.data.images import read_image
 
     t0 = time.perf_counter()
@@ -72,7 +72,8 @@ def time_photo(path: Path, detector, embedder: TimedEmbedder, db_engine, out_dir
     detections = detector.predict(image)
     t2 = time.perf_counter()
     embedder.seconds = 0.0
-    result = group_products(image, detections, embedder=embedder, confirm_below=COUNT_CONF, keep_pixels=False)
+    result = group_products(image, detections, embedder=embedder, confirm_below=CountConfig.confirm_below,
+                            keep_pixels=False)
     t3 = time.perf_counter()
     data = result.to_json()
     record = {"image": str(path), "sha256": "x" * 64, "model": "bench", "settings": {}, "status": "ok",
@@ -116,8 +117,7 @@ def main() -> int:
     ap.add_argument("--efficiency", type=float, default=0.8)
     args = ap.parse_args()
     from shelfscan.batch.db import engine_for, sqlite_url
-    from shelfscan.counting.api import WEAK_CONF
-    from shelfscan.counting.shelf_count import SHELF_FLIP
+    from shelfscan.counting.config import CountConfig
     from shelfscan.embed import CropEmbedder
     from shelfscan.inference import Detector
 
@@ -125,8 +125,8 @@ def main() -> int:
     if not paths:
         print("no photos found", file=sys.stderr)
         return 2
-    detector = Detector(None, conf=WEAK_CONF, threads=args.threads)
-    embedder = TimedEmbedder(CropEmbedder(threads=args.threads, flip=SHELF_FLIP))
+    detector = Detector(None, conf=CountConfig.count_conf, threads=args.threads)
+    embedder = TimedEmbedder(CropEmbedder(threads=args.threads, flip=CountConfig.flip))
     out_dir = Path(tempfile.mkdtemp(prefix="batch-scale-out-"))
     engine = engine_for(sqlite_url(out_dir / "scans.db"))
     time_photo(paths[0], detector, embedder, engine, out_dir)  # warm-up (sessions, caches), not counted

@@ -14,9 +14,10 @@ no detector) with the counting defaults; scores over the boxes of brands 1-10:
 - ARI and NMI of the types against the brand ids over the boxes of brands 1-10, per photo (mean);
 - how many types were found for how many boxes.
 
-With ``--model`` the detector's boxes (``WEAK_CONF`` and above, weak ones confirmed, as ``shelfscan count``) are
-grouped instead and scored over the detected boxes matched one-to-one to a true box of brands 1-10 (IoU >= 0.5);
-detected boxes that match no true box (products off the annotated shelf unit, or false boxes) are not scored.
+With ``--model`` the detector's boxes (``CountConfig.count_conf`` and above, weak ones confirmed, as ``shelfscan
+count``) are grouped instead and scored over the detected boxes matched one-to-one to a true box of brands 1-10
+(IoU >= 0.5); detected boxes that match no true box (products off the annotated shelf unit, or false boxes) are
+not scored.
 """
 from __future__ import annotations
 
@@ -44,10 +45,9 @@ def main() -> int:
     import torch
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from shelfscan.counting import COUNT_CONF, WEAK_CONF, group_products
+    from shelfscan.counting import CountConfig, group_products
     from shelfscan.data import load_dataset, read_image
     from shelfscan.detections import Detections
-    from shelfscan.counting.shelf_count import SHELF_FLIP
     from shelfscan.embed import CropEmbedder
 
     if not Path(args.data).is_dir():
@@ -55,14 +55,14 @@ def main() -> int:
         return 0
     torch.set_num_threads(args.threads)
     ds = load_dataset(args.data)
-    embedder = CropEmbedder(flip=SHELF_FLIP)  # as shelfscan count
+    embedder = CropEmbedder(flip=CountConfig.flip)  # as shelfscan count
     detector = None
     if args.model:
         from shelfscan.inference import Detector
 
         from count_synthetic import match_boxes  # benchmarks/ is on sys.path when run as a script
 
-        detector = Detector(args.model, conf=WEAK_CONF, threads=args.threads)
+        detector = Detector(args.model, conf=CountConfig.count_conf, threads=args.threads)
     kwargs = {k: v for k, v in (("linkage", args.linkage), ("distance_threshold", args.threshold)) if v is not None}
     aris, nmis, seconds = [], [], []
     pairs = collections.Counter()
@@ -75,7 +75,7 @@ def main() -> int:
             boxes, confirm = Detections(rec.boxes.xyxy), None
             brand = names
         else:
-            boxes, confirm = detector.predict(image), COUNT_CONF
+            boxes, confirm = detector.predict(image), CountConfig.confirm_below
         shelf = group_products(image, boxes, embedder=embedder, keep_pixels=False, confirm_below=confirm, **kwargs)
         seconds.append(time.perf_counter() - t0)
         types = shelf.detections.data["cluster_id"]

@@ -101,7 +101,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from shelfscan.cli.common import imgsz_arg
-    from shelfscan.counting.api import WEAK_CONF
+    from shelfscan.counting.config import CountConfig
     from shelfscan.data.images import read_image
     from shelfscan.inference import Detector
 
@@ -111,7 +111,8 @@ def main() -> None:
     if not files or not args.images.is_dir():
         sys.exit(f"expected label files in {args.labels} and photos in {args.images}")
     kw = {} if args.imgsz is None else {"imgsz": imgsz_arg(args.imgsz)}
-    detector = Detector(args.model, conf=WEAK_CONF if args.conf is None else min(args.conf, WEAK_CONF),
+    low = CountConfig.count_conf
+    detector = Detector(args.model, conf=low if args.conf is None else min(args.conf, low),
                         threads=args.threads, **kw)
     rows, rows_gt = [], []
     print(f"{'photo':<13} {'ARI':>6} {'mCIoU':>6} {'recall':>6} {'types':>8} {'s':>5}   labelled boxes: "

@@ -28,8 +28,7 @@ import time
 import numpy as np
 
 from shelfscan.cli.common import imgsz_arg
-from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
-from shelfscan.counting.shelf_count import SHELF_FLIP, SHELF_LINKAGE
+from shelfscan.counting.config import CountConfig
 
 
 def match_boxes(pred: np.ndarray, true: np.ndarray, iou_min: float = 0.5) -> np.ndarray:
@@ -119,21 +118,23 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=1024)
     ap.add_argument("--method", default="auto", choices=["auto", "agglomerative", "hdbscan", "kmeans"])
     ap.add_argument("--threshold", type=float, default=None,
-                    help="agglomerative cut (default: shelfscan count's, SHELF_THRESHOLD with its linkage)")
-    ap.add_argument("--linkage", default=SHELF_LINKAGE, choices=["single", "average", "complete"],
-                    help=f"agglomerative linkage (default {SHELF_LINKAGE}, as shelfscan count)")
+                    help="agglomerative cut (default: shelfscan count's, CountConfig.distance_threshold with its "
+                         "linkage)")
+    ap.add_argument("--linkage", default=CountConfig.linkage, choices=["single", "average", "complete"],
+                    help=f"agglomerative linkage (default {CountConfig.linkage}, as shelfscan count)")
     ap.add_argument("--input-size", type=int, default=112)
-    ap.add_argument("--flip", action=argparse.BooleanOptionalAction, default=SHELF_FLIP,
-                    help=f"add the mirror-image pass to the crop embeddings (default {SHELF_FLIP}, as shelfscan count)")
+    ap.add_argument("--flip", action=argparse.BooleanOptionalAction, default=CountConfig.flip,
+                    help=f"add the mirror-image pass to the crop embeddings (default {CountConfig.flip}, as "
+                         "shelfscan count)")
     ap.add_argument("--colour-weight", type=float, default=None)
     # End to end: the detector (shelfscan.inference.Detector) in front of the grouping.
     ap.add_argument("--model", default=None, help="detector for the end-to-end run: 'shelf' or a path "
                     "(default: none, true boxes only)")
-    ap.add_argument("--conf", type=float, default=WEAK_CONF,
-                    help=f"detector score threshold (default {WEAK_CONF}, as shelfscan count)")
-    ap.add_argument("--confirm-below", type=float, default=COUNT_CONF,
-                    help=f"boxes under this score are counted only when they look like a type (default {COUNT_CONF}, "
-                         "as shelfscan count; 0: every box forms types)")
+    ap.add_argument("--conf", type=float, default=CountConfig.count_conf,
+                    help=f"detector score threshold (default {CountConfig.count_conf}, as shelfscan count)")
+    ap.add_argument("--confirm-below", type=float, default=CountConfig.confirm_below,
+                    help="boxes under this score are counted only when they look like a type (default "
+                         f"{CountConfig.confirm_below}, as shelfscan count; 0: every box forms types)")
     ap.add_argument("--tta", action="store_true", help="detector: add the mirrored pass")
     ap.add_argument("--imgsz", type=imgsz_arg, default=None, help="detector size: pixels or auto (default: the "
                     "model's)")

@@ -41,9 +41,11 @@ def main() -> None:
     times, n = [], 0
     for _ in range(args.runs):
         t = time.perf_counter()
-        n = len(det.predict(image))
+        dets = det.predict(image)
+        n = len(dets)
         times.append(time.perf_counter() - t)
-    print(f"photo {source} {image.shape[1]}x{image.shape[0]}, imgsz {f'auto (chose {det.last_imgsz})' if det.auto else det.imgsz}, threads {args.threads}, "
+    size = f"auto (chose {dets.metadata['imgsz']})" if det.auto else det.imgsz  # the size travels with the result
+    print(f"photo {source} {image.shape[1]}x{image.shape[0]}, imgsz {size}, threads {args.threads}, "
           f"merger {args.merger}: median {statistics.median(times):.3f} s, min {min(times):.3f} s "
           f"over {args.runs} runs, {n} boxes")
 

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.helpers
 
 # Reference times (s) of the original EM-Merger for (products, candidates per product), from issue 5.
 REFERENCE_S = {(150, 5): 1.9, (150, 20): 3.1, (150, 50): 5.4, (280, 20): 5.0, (280, 50): 11.9}
@@ -46,7 +50,7 @@ def main() -> None:
     import torch
 
     from shelfscan.postprocess import em_merge, nms, soft_iou_nms
-    from shelfscan.postprocess.workload import grid_candidates, recall_precision
+    from tests.helpers.workload import grid_candidates, recall_precision
 
     torch.set_num_threads(args.threads)
     header = (f"{'workload':<18}{'cands':>7} | {'em wall':>8}{'em cpu':>8}{'ref':>6}{'x faster':>9}{'R@.5':>7}"

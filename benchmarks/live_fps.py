@@ -2,8 +2,8 @@
 
     python benchmarks/live_fps.py [--sizes 256 320 416] [--seconds 20] [--model shelf]
 
-Serves the app on loopback (shelfscan.serve.local), opens /live in Debian's /usr/bin/chromium with a fake camera
-playing a 640×480 shelf picture (``shelfscan.serve.local.camera_frame``: the middle of the first sku110k-sample
+Serves the app on loopback (tests/helpers/local_server.py), opens /live in Debian's /usr/bin/chromium with a fake
+camera playing a 640×480 shelf picture (``camera_frame`` of that module: the middle of the first sku110k-sample
 photo when ../shared is present, else a synthetic shelf), lets each working size warm up for 3 frames, then counts the frames the page finishes in ``--seconds``.
 Prints per size: FPS, mean ms per frame (capture + inference + NMS + drawing), boxes on the last frame, backend
 and WASM threads. Needs `make web` (vendored onnxruntime-web) and the playwright python package.
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.helpers
 
 
 def main() -> int:
@@ -30,8 +31,8 @@ def main() -> int:
 
     from shelfscan.inference import Detector
     from shelfscan.serve import create_app
-    from shelfscan.serve.local import (CHROMIUM, CHROMIUM_ARGS, camera_frame, fake_camera_args, serve_in_thread,
-                                       write_y4m)
+    from tests.helpers.local_server import (CHROMIUM, CHROMIUM_ARGS, camera_frame, fake_camera_args,
+                                            serve_in_thread, write_y4m)
 
     frame, source = camera_frame(SHARED)
     with tempfile.TemporaryDirectory() as tmp, serve_in_thread(create_app(Detector("shelf"))) as url:

@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sku110k-sample" / "images"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.helpers
 
 
 def photo_bytes(path: str | None) -> tuple[bytes, str]:
@@ -101,7 +102,7 @@ def main() -> None:
     import httpx
 
     data, source = photo_bytes(args.image)
-    from shelfscan.serve.local import free_port
+    from tests.helpers.local_server import free_port
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

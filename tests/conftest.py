@@ -4,6 +4,8 @@ Tests that need torch (the ``[train]`` extra) say so, so that the core install (
 ``make test`` in ``.venv-core``) skips them and runs everything else without torch: a whole module with
 ``torch = pytest.importorskip("torch")`` before its other imports, a single test with ``@pytest.mark.torch``.
 Any other ``import torch`` reached from a test fails the core run, which is the point (issue #16).
+Tests that render synthetic shelves or train need OpenCV (the ``[synth]`` extra, not in the core install either):
+``pytest.importorskip("cv2")`` in the module, fixture or test that reaches ``shelfscan.synth``.
 """
 from __future__ import annotations
 

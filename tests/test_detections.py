@@ -107,3 +107,22 @@ def test_from_supervision_without_metadata_and_with_a_contradiction():
                           data=plain.data, metadata={"class_names": ["apple", "mango"]})
     with pytest.raises(InputError, match="expected the names of class_id"):
         Detections.from_supervision(wrong)
+
+
+def test_metadata_travels_with_the_boxes():
+    """Image-level extras (e.g. the working size a photo ran at) survive indexing, merging parts that agree and a
+    supervision round trip; a merge of parts that disagree keeps none of it."""
+    d = make()
+    d.metadata["imgsz"] = 640
+    assert d[:2].metadata == {"imgsz": 640} and d[d.scores > 2].metadata == {"imgsz": 640}  # also with no box
+    assert Detections.merge([d[:2], d[2:]]).metadata == {"imgsz": 640}
+    other = Detections(d.xyxy, d.scores, d.class_id, d.class_names, d.data, {"imgsz": 1024})
+    assert Detections.merge([d, other]).metadata == {}
+    assert Detections(np.zeros((0, 4)), metadata={"imgsz": 320}).metadata == {"imgsz": 320}
+    with pytest.raises(InputError, match="Detections.metadata: expected a dict"):
+        Detections(np.zeros((0, 4)), metadata=[("imgsz", 1)])
+    import importlib.util
+
+    if importlib.util.find_spec("supervision"):
+        back = Detections.from_supervision(d.to_supervision())
+        assert back.metadata == {"imgsz": 640} and back.class_names == d.class_names

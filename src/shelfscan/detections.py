@@ -2,14 +2,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from shelfscan.box_ops import box_area, box_centres, xywh_to_xyxy, xyxy_to_xywh
 from shelfscan.errors import InputError, expect
 
 SV_CLASS_NAME = "class_name"  # supervision's data key for each box's label (supervision.config.CLASS_NAME_DATA_FIELD)
 SV_CLASS_NAMES = "class_names"  # the metadata key (of supervision.Detections) that carries the whole class list
+_MISSING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two metadata values are equal (False when they cannot be compared to one bool, e.g. arrays)."""
+    try:
+        return a is b or bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _as_array(value: Any, dtype: Any, name: str) -> np.ndarray:
@@ -36,6 +46,9 @@ class Detections:
         class_names: names of the classes ``class_id`` refers to (default ``["object"]``).
         data: per-box extras, each an array whose first dimension is N, e.g. ``iou_score`` (N,),
             ``embedding`` (N, D), ``cluster_id`` (N,).
+        metadata: extras of the whole image rather than of each box (supervision's ``metadata``), e.g.
+            ``imgsz``, the working size :meth:`shelfscan.inference.Detector.predict` ran this photo at. Kept by
+            indexing; :meth:`merge` keeps the entries all parts agree on.
 
     Indexing with an int, slice, boolean mask or index array returns a new ``Detections``.
     Empty detections (N = 0) are a normal case everywhere.
@@ -46,6 +59,7 @@ class Detections:
     class_id: np.ndarray | None = None
     class_names: list[str] = field(default_factory=lambda: ["object"])
     data: dict[str, np.ndarray] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         xyxy = _as_array(self.xyxy, np.float32, "xyxy")
@@ -71,7 +85,9 @@ class Detections:
             expect(arr.ndim >= 1 and len(arr) == n, f"Detections.data[{key!r}]", f"first dimension {n}",
                    arr.shape)
             data[key] = arr
+        expect(isinstance(self.metadata, Mapping), "Detections.metadata", "a dict", type(self.metadata).__name__)
         self.xyxy, self.scores, self.class_id, self.class_names, self.data = xyxy, scores, class_id, names, data
+        self.metadata = dict(self.metadata)
 
     # -- construction -------------------------------------------------------------------------------------------
     @classmethod
@@ -95,6 +111,8 @@ class Detections:
             np.concatenate([d.class_id for d in items]),
             list(names),
             {k: np.concatenate([d.data[k] for d in items]) for k in keys},
+            {k: v for k, v in items[0].metadata.items() if all(_same(d.metadata.get(k, _MISSING), v)
+                                                               for d in items[1:])},
         )
 
     # -- access ---------------------------------------------------------------------------------------------------
@@ -108,7 +126,7 @@ class Detections:
             expect(index.shape == (len(self),), "Detections[mask]", f"a boolean mask of shape ({len(self)},)",
                    index.shape)
         return Detections(self.xyxy[index], self.scores[index], self.class_id[index], list(self.class_names),
-                          {k: v[index] for k, v in self.data.items()})
+                          {k: v[index] for k, v in self.data.items()}, dict(self.metadata))
 
     def __iter__(self):
         for i in range(len(self)):
@@ -121,13 +139,13 @@ class Detections:
 
     @property
     def area(self) -> np.ndarray:
-        w = np.clip(self.xyxy[:, 2] - self.xyxy[:, 0], 0, None)
-        h = np.clip(self.xyxy[:, 3] - self.xyxy[:, 1], 0, None)
-        return w * h
+        """float32 (N,) box areas (0 for inverted boxes)."""
+        return box_area(self.xyxy, dtype=None)
 
     @property
     def centers(self) -> np.ndarray:
-        return np.stack([(self.xyxy[:, 0] + self.xyxy[:, 2]) / 2, (self.xyxy[:, 1] + self.xyxy[:, 3]) / 2], 1)
+        """float32 (N, 2) box centres ``(cx, cy)``."""
+        return box_centres(self.xyxy)
 
     def with_scores_above(self, threshold: float) -> "Detections":
         return self[self.scores >= threshold]
@@ -163,7 +181,7 @@ class Detections:
         fields = {"xyxy": self.xyxy.copy(), "confidence": self.scores.copy(), "class_id": self.class_id.copy(),
                   "data": data}
         try:
-            return sv.Detections(**fields, metadata={SV_CLASS_NAMES: list(self.class_names)})
+            return sv.Detections(**fields, metadata={**self.metadata, SV_CLASS_NAMES: list(self.class_names)})
         except TypeError:  # supervision < 0.24: no metadata
             return sv.Detections(**fields)
 
@@ -197,7 +215,8 @@ class Detections:
             else:
                 n_cls = int(class_id.max()) + 1 if class_id is not None and len(class_id) else 1
                 class_names = ["object"] if n_cls == 1 else [f"class_{i}" for i in range(n_cls)]
-        return cls(detections.xyxy, detections.confidence, class_id, list(class_names), data)
+        metadata = {k: v for k, v in (getattr(detections, "metadata", None) or {}).items() if k != SV_CLASS_NAMES}
+        return cls(detections.xyxy, detections.confidence, class_id, list(class_names), data, metadata)
 
     def to_coco_results(self, image_id: int, category_ids: Sequence[int] | None = None) -> list[dict]:
         """COCO results entries ``{"image_id", "category_id", "bbox": [x, y, w, h], "score"}``.
@@ -205,12 +224,9 @@ class Detections:
         ``category_ids[class_id]`` gives the COCO category id (default ``class_id + 1``).
         """
         cats = np.arange(1, len(self.class_names) + 1) if category_ids is None else np.asarray(category_ids)
-        x1, y1, x2, y2 = self.xyxy.T.astype(float)
-        return [
-            {"image_id": int(image_id), "category_id": int(cats[c]),
-             "bbox": [float(a), float(b), float(c2 - a), float(d - b)], "score": float(s)}
-            for a, b, c2, d, s, c in zip(x1, y1, x2, y2, self.scores.tolist(), self.class_id.tolist())
-        ]
+        xywh = xyxy_to_xywh(self.xyxy.astype(np.float64)).tolist()
+        return [{"image_id": int(image_id), "category_id": int(cats[c]), "bbox": box, "score": float(s)}
+                for box, s, c in zip(xywh, self.scores.tolist(), self.class_id.tolist())]
 
     @classmethod
     def from_coco_results(cls, results: Sequence[dict], class_names: Sequence[str],
@@ -218,13 +234,13 @@ class Detections:
         """Inverse of :meth:`to_coco_results` for the entries of one image."""
         cats = list(range(1, len(class_names) + 1)) if category_ids is None else list(category_ids)
         lookup = {c: i for i, c in enumerate(cats)}
-        xyxy, scores, ids = [], [], []
+        xywh, scores, ids = [], [], []
         for k, r in enumerate(results):
             x, y, w, h = r["bbox"]
             if r["category_id"] not in lookup:
                 raise InputError(f"COCO result {k}: expected category_id in {cats}, got {r['category_id']!r}")
-            xyxy.append([x, y, x + w, y + h])
+            xywh.append((x, y, w, h))
             scores.append(r.get("score", 1.0))
             ids.append(lookup[r["category_id"]])
-        return cls(np.array(xyxy, np.float32).reshape(-1, 4), np.array(scores, np.float32),
+        return cls(xywh_to_xyxy(np.array(xywh, np.float64)).astype(np.float32), np.array(scores, np.float32),
                    np.array(ids, np.int64), list(class_names))

@@ -28,6 +28,7 @@ def _counts(ids: np.ndarray) -> dict[int, int]:
 
 @pytest.fixture(scope="session")
 def shelf_pair(tmp_path_factory) -> ShelfPair:
+    pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra)")
     from shelfscan.annotate import save_rgb
     from shelfscan.synth import render_shelf
 

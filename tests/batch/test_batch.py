@@ -22,10 +22,10 @@ def test_one_record_per_photo_and_failure_recorded(counted, shelf_pair):
     good = records["a_shelf.png"]
     assert good["status"] == "ok" and good["error"] is None
     assert good["total"] == sum(g["count"] for g in good["groups"])
-    from shelfscan.counting.api import COUNT_CONF, WEAK_CONF  # the defaults of `shelfscan count`
+    from shelfscan.counting.config import CountConfig  # the defaults of `shelfscan count`
 
-    assert good["model"].startswith("shelf@") and good["settings"]["conf"] == WEAK_CONF
-    assert good["settings"]["confirm_below"] == COUNT_CONF
+    assert good["model"].startswith("shelf@") and good["settings"]["conf"] == CountConfig.count_conf
+    assert good["settings"]["confirm_below"] == CountConfig.confirm_below
     assert len(good["sha256"]) == 64 and good["taken_at"]
     # the synthetic shelf's products are all found but one (53 of 54): the count is a real one
     assert abs(good["total"] - sum(shelf_pair.true_a.values())) <= 2

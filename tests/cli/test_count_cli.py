@@ -2,9 +2,13 @@
 import csv
 import json
 
-from shelfscan.annotate import save_rgb
-from shelfscan.cli import main
-from shelfscan.synth import render_shelf
+import pytest
+
+pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra): synthetic shelves")
+
+from shelfscan.annotate import save_rgb  # noqa: E402
+from shelfscan.cli import main  # noqa: E402
+from shelfscan.synth import render_shelf  # noqa: E402
 
 
 def test_count_writes_json_images_and_summary(tmp_path, capsys):
@@ -45,29 +49,31 @@ def test_verbose_prints_the_table(tmp_path, capsys):
 
 def test_cli_and_python_api_count_the_same_boxes(tmp_path):
     import shelfscan
-    from shelfscan.counting.api import WEAK_CONF, _default_detector
+    from shelfscan.counting.api import _default_detector
+    from shelfscan.counting.config import CountConfig
 
     image, _ = render_shelf(4, width=640)
     save_rgb(tmp_path / "shelf.png", image)
     out = tmp_path / "out"
     assert main(["count", str(tmp_path / "shelf.png"), "--out", str(out)]) == 0
     cli_total = json.loads((out / "shelf" / "counts.json").read_text())["total"]
-    assert _default_detector().conf == WEAK_CONF  # one default threshold for counting, CLI and API
+    assert _default_detector().conf == CountConfig.count_conf  # one default threshold for counting, CLI and API
     api = shelfscan.count(tmp_path / "shelf.png")
     assert api.total == cli_total > 0
-    assert api.detections.scores.min() >= WEAK_CONF
+    assert api.detections.scores.min() >= CountConfig.count_conf
 
 
 def test_confirm_below_zero_counts_every_box_above_conf(tmp_path):
-    from shelfscan.counting.api import COUNT_CONF, WEAK_CONF, _default_detector
+    from shelfscan.counting.api import _default_detector
+    from shelfscan.counting.config import CountConfig
 
     image, _ = render_shelf(4, width=640)
     save_rgb(tmp_path / "shelf.png", image)
     totals = {}
-    for flag in ("0", str(COUNT_CONF)):
+    for flag in ("0", str(CountConfig.confirm_below)):
         out = tmp_path / f"out{flag}"
         assert main(["count", str(tmp_path / "shelf.png"), "--out", str(out), "--confirm-below", flag]) == 0
         totals[flag] = json.loads((out / "shelf" / "counts.json").read_text())["total"]
-    detected = len(_default_detector().predict(image).with_scores_above(WEAK_CONF))
+    detected = len(_default_detector().predict(image).with_scores_above(CountConfig.count_conf))
     # with 0 every detected box forms types; with the default, weak boxes that look like no type are left out
-    assert totals["0"] == detected >= totals[str(COUNT_CONF)] > 0
+    assert totals["0"] == detected >= totals[str(CountConfig.confirm_below)] > 0

@@ -14,8 +14,7 @@ from shelfscan.cli import main
 @pytest.fixture
 def crops_dir(tmp_path):
     """12 product photos of 3 synthetic SKUs in nested folders, a broken file, and a labels CSV."""
-    import cv2
-
+    cv2 = pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra)")
     from shelfscan.annotate import save_rgb
     from shelfscan.synth import Catalog
 

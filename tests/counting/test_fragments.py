@@ -46,6 +46,7 @@ def test_nothing_to_absorb_returns_the_labels_unchanged():
 
 
 def test_group_products_absorbs_cut_packs_on_a_synthetic_shelf():
+    pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra)")
     from shelfscan.synth import render_shelf
 
     image, truth = render_shelf(1003, width=1024)  # two SKUs have a single pack cut by the photo's edge

@@ -19,8 +19,8 @@ NAMES = ["object", "gap"]
 @pytest.fixture(scope="module")
 def shelf():
     """A grid of 12 products (3 kinds, 40 px wide) and 2 empty slots (grey), boxes as a two-class model gives."""
+    cv2 = pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra)")
     from shelfscan.synth import Catalog
-    import cv2
 
     fronts = Catalog.random(11, n_skus=3).textures
     image = np.full((2 * 70 + 6, 8 * 42 + 2, 3), 70, np.uint8)

@@ -1,16 +1,16 @@
 """Look-alike flavours (same design, other colours) are cut apart by the hue of their labels."""
-import cv2
 import numpy as np
 import pytest
 
 from shelfscan.counting.hues import HUE_BINS, hue_histograms, split_by_hue
 from shelfscan.errors import InputError
+from shelfscan.imageops import hsv_to_rgb
 
 
 def _crop(hue: int, value: int = 200, saturation: int = 200, size: int = 32) -> np.ndarray:
     hsv = np.zeros((size, size, 3), np.uint8)
     hsv[..., 0], hsv[..., 1], hsv[..., 2] = hue, saturation, value
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    return hsv_to_rgb(hsv)
 
 
 def test_hue_histograms_ignore_brightness_and_greys():

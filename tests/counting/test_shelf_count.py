@@ -43,12 +43,14 @@ def tiled_shelf(fronts: list[np.ndarray], counts: list[int], cell: tuple[int, in
 
 @pytest.fixture(scope="module")
 def fronts():
+    pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra)")
     from shelfscan.synth import Catalog
 
     return Catalog.random(11, n_skus=12).textures
 
 
 def test_synthetic_shelf_types_and_counts():
+    pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra)")
     from shelfscan.synth import Catalog, render_shelf
 
     image, truth = render_shelf(5, width=800, catalog=Catalog.random(5, n_skus=30), n_products=(60, 120))
@@ -197,6 +199,7 @@ def test_flavours_of_one_brand_are_told_apart_by_hue():
     """A synthetic shelf whose look-alike SKUs (one design, other colours) fall into one type on crop features;
     the hue step (counting/hues.py) cuts them apart (benchmarks/count_synthetic.py: seed 1007). Single linkage,
     which chains the look-alikes into one type here (average linkage already parts them on this shelf)."""
+    pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra)")
     from shelfscan.synth import render_shelf
 
     image, truth = render_shelf(1007, width=1024)

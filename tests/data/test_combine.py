@@ -9,7 +9,6 @@ from shelfscan.data.combine import concat_datasets
 from shelfscan.data.records import Dataset, ImageRecord
 from shelfscan.detections import Detections
 from shelfscan.errors import InputError
-from shelfscan.synth import write_synthetic_dataset
 
 
 def _ds(root, names, items):
@@ -48,6 +47,8 @@ def test_same_file_twice_is_refused_and_same_names_are_made_unique(tmp_path):
 
 @pytest.mark.torch
 def test_train_pools_several_data_folders(tmp_path, capsys):
+    from shelfscan.synth import write_synthetic_dataset
+
     write_synthetic_dataset(tmp_path / "one", 2, seed=1, split="train", width=192, n_products=(6, 10))
     write_synthetic_dataset(tmp_path / "two", 3, seed=2, split="train", width=192, n_products=(6, 10))
     runs = tmp_path / "runs"

@@ -17,6 +17,7 @@ from shelfscan.errors import InputError
 @pytest.fixture(scope="module")
 def skus():
     """Front images of 6 synthetic SKUs (two look-alike families among them), (160, w, 3) uint8."""
+    pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra)")
     from shelfscan.synth import Catalog
 
     return Catalog.random(3, n_skus=6).textures

@@ -71,3 +71,15 @@ def test_nms_index_matches_greedy_reference(n):
         if all(box_iou(boxes[i:i + 1], boxes[j:j + 1])[0, 0] <= 0.5 for j in ref):
             ref.append(i)
     assert keep.tolist() == ref
+
+
+def test_a_point_yields_a_candidate_per_class_above_the_threshold():
+    """A gap under a stronger product score at the same point still comes out (multi-label candidates)."""
+    boxes = np.array([[0., 0, 50, 50], [100, 0, 150, 50]], np.float32)
+    cls = np.array([[0.81, 0.36], [0.01, 0.64]])  # point 0: product 0.81 and gap 0.36; point 1: gap only
+    c = select_candidates(boxes, cls, np.ones(2), conf=0.2, hard_score_rate=1.0, pre_nms_topk=10)
+    assert c["labels"].tolist() == [0, 1, 1]
+    assert np.allclose(c["scores"], [0.81, 0.64, 0.36])
+    assert np.array_equal(c["boxes"], boxes[[0, 1, 0]])
+    one_class = select_candidates(boxes, cls[:, :1], np.ones(2), conf=0.2, hard_score_rate=1.0, pre_nms_topk=10)
+    assert one_class["labels"].tolist() == [0] and len(one_class["boxes"]) == 1

@@ -6,7 +6,7 @@ torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core i
 
 from shelfscan import Detections
 from shelfscan.engine.assigner import TaskAlignedAssigner
-from shelfscan.engine.criterion import DetectionCriterion, paired_iou
+from shelfscan.engine.criterion import DetectionCriterion
 from shelfscan.inference import Detector
 from shelfscan.inference.tiling import tile_grid
 from shelfscan.models.detector import DetectorConfig, ShelfDetector
@@ -46,12 +46,6 @@ def test_assigner_handles_tiny_box_without_points():
     pred = torch.cat([points - 2, points + 2], 1)[None]
     a = TaskAlignedAssigner()(torch.full((1, 4, 1), 0.5), pred, points, [gt], [torch.zeros(1, dtype=torch.long)])
     assert a.fg.any()
-
-
-def test_paired_iou():
-    a = torch.tensor([[0., 0, 10, 10], [0, 0, 10, 10]])
-    b = torch.tensor([[0., 0, 10, 10], [5, 0, 15, 10]])
-    assert torch.allclose(paired_iou(a, b), torch.tensor([1.0, 1 / 3]))
 
 
 def test_detector_api_returns_detections_in_photo_pixels(tiny):

@@ -46,7 +46,7 @@ def test_train_cli_writes_run_and_checkpoint_reloads(tmp_path):
     history = json.loads((run / "metrics.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2] and "val_ap50" in history[-1]
     cfg = json.loads((run / "config.json").read_text())
-    from shelfscan.data.load import load_dataset
+    from shelfscan.data.formats import load_dataset
 
     trained_on = load_dataset(data, "train").class_names  # the model's classes are the training split's
     assert cfg["imgsz"] == 256 and cfg["crop"] == 128 and cfg["epochs"] == 2

@@ -9,10 +9,11 @@ try:
 except ImportError:  # the core install (no [train] extra): the tests marked torch skip
     torch = None
 
+from shelfscan.box_ops import box_iou
 from shelfscan.errors import InputError
 from shelfscan.postprocess import em_merge
 from shelfscan.postprocess.heatmap import blobs, box_gaussians, heat_map, map_scale
-from shelfscan.postprocess.workload import box_iou, grid_candidates, recall_precision
+from tests.helpers.workload import grid_candidates, recall_precision
 
 
 def _jittered(truth: np.ndarray, per_box: int, jitter: float, seed: int) -> tuple[np.ndarray, ...]:

@@ -11,7 +11,7 @@ except ImportError:  # the core install (no [train] extra): the tests marked tor
 
 from shelfscan.errors import InputError
 from shelfscan.postprocess import em_merge, merge_candidates, nms, soft_iou_nms
-from shelfscan.postprocess.workload import grid_candidates, recall_precision
+from tests.helpers.workload import grid_candidates, recall_precision
 
 OVERLAPPING = np.array([[0, 0, 100, 100], [5, 5, 105, 105], [200, 0, 300, 100]], np.float32)
 

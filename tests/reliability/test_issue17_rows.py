@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from shelfscan.data import load_dataset, read_image, read_sku110k  # noqa: E402
 from shelfscan.errors import InputError  # noqa: E402
 from shelfscan.serve import create_app  # noqa: E402
-from shelfscan.serve.local import serve_in_thread  # noqa: E402
+from tests.helpers.local_server import serve_in_thread  # noqa: E402
 
 
 def _port(url: str) -> int:
@@ -313,7 +313,6 @@ def test_row07_count_answers_the_uploaded_file_name(tiny_detector, kit, monkeypa
             return {"image": "image", "total": 0, "groups": []}
 
     stub = types.ModuleType("shelfscan.counting")
-    stub.WEAK_CONF, stub.COUNT_CONF = 0.5, 0.6
     stub.count = lambda image, **kw: Shelf()
     monkeypatch.setitem(sys.modules, "shelfscan.counting", stub)
     client = TestClient(create_app(tiny_detector))

@@ -238,7 +238,6 @@ def _stub_counting(calls: list):
     import types
 
     stub = types.ModuleType("shelfscan.counting")
-    stub.WEAK_CONF, stub.COUNT_CONF = 0.5, 0.6
 
     def count(image, *, detector, conf, confirm_below, method="default"):
         calls.append({"conf": conf, "confirm_below": confirm_below, "method": method})
@@ -266,7 +265,10 @@ def test_count_endpoint_wiring(detector, shelf_jpeg, monkeypatch):
     plain = post(TestClient(create_app(detector)), "/v1/count", data).json()
     assert plain["method"] == "default" and "types_jpeg" not in plain
     # by default /v1/count counts as `shelfscan count` does, whatever threshold /v1/detect uses
-    assert calls[-1] == {"conf": 0.5, "confirm_below": 0.6, "method": "default"}
+    from shelfscan.counting.config import CountConfig
+
+    assert calls[-1] == {"conf": CountConfig.count_conf, "confirm_below": CountConfig.confirm_below,
+                         "method": "default"}
 
 
 def test_count_thresholds_are_checked():
@@ -289,8 +291,9 @@ def test_count_endpoint(detector, shelf_jpeg):
 
 
 def test_count_endpoint_counts_like_the_count_command(detector, monkeypatch):
-    """With its defaults /v1/count keeps the boxes `shelfscan count` keeps (scores >= WEAK_CONF; from WEAK_CONF to
-    COUNT_CONF only when they look like a type), while /v1/detect returns every box the served detector finds."""
+    """With its defaults /v1/count keeps the boxes `shelfscan count` keeps (scores >= CountConfig.count_conf; from
+    there to CountConfig.confirm_below only when they look like a type), while /v1/detect returns every box the
+    served detector finds."""
     counting = pytest.importorskip("shelfscan.counting")
     image, truth = render_shelf(3, width=640)
     scores = np.linspace(0.05, 0.95, len(truth)).astype(np.float32)  # a third of the boxes under 0.35
@@ -304,7 +307,7 @@ def test_count_endpoint_counts_like_the_count_command(detector, monkeypatch):
     data = encode(image, "PNG")
     assert len(post(client, "/v1/detect", data, name="s.png", mime="image/png").json()["detections"]) == len(truth)
     body = post(client, "/v1/count", data, name="s.png", mime="image/png").json()
-    low, high = counting.WEAK_CONF, counting.COUNT_CONF  # the thresholds of `shelfscan count`
+    low, high = counting.CountConfig.count_conf, counting.CountConfig.confirm_below  # `shelfscan count`'s
     expected = counting.count(image, detector=fixed, conf=low)
     strong, weak = int((scores >= high).sum()), int(((scores >= low) & (scores < high)).sum())
     assert weak > 0 and body["total"] == expected.total and strong <= body["total"] <= strong + weak

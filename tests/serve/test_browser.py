@@ -10,15 +10,18 @@ import os
 import time
 from pathlib import Path
 
-import cv2
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 pytest.importorskip("fastapi")
 pytest.importorskip("onnxruntime")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from shelfscan.serve.local import CHROMIUM, CHROMIUM_ARGS, fake_camera_args, serve_in_thread, write_y4m  # noqa: E402
+from tests.helpers.local_server import (CHROMIUM, CHROMIUM_ARGS, fake_camera_args, serve_in_thread,  # noqa: E402
+                                        write_y4m)
 
 if not Path(CHROMIUM).is_file():
     pytest.skip(f"Chromium not found at {CHROMIUM} (apt install chromium)", allow_module_level=True)
@@ -43,14 +46,14 @@ def shelf_photo(tmp_path_factory) -> Path:
 
     image, _ = render_shelf(3, width=1280)
     path = tmp_path_factory.mktemp("photo") / "synthetic_shelf.jpg"
-    cv2.imwrite(str(path), image[..., ::-1])
+    Image.fromarray(image).save(path, quality=95)
     return path
 
 
 @pytest.fixture(scope="module")
 def camera_video(tmp_path_factory) -> Path:
     """A 640x480 fake-camera video of a shelf, as a phone held up to it sees it (``camera_frame``)."""
-    from shelfscan.serve.local import camera_frame
+    from tests.helpers.local_server import camera_frame
 
     return write_y4m(tmp_path_factory.mktemp("cam") / "shelf.y4m", camera_frame(SHARED)[0])
 
@@ -162,7 +165,7 @@ def test_live_page_draws_boxes_and_reports_fps(server, browser):
     cores = page.evaluate("navigator.hardwareConcurrency")
     assert state["threads"] == max(1, min(4, cores)), (state, cores)
     overlay = page.locator("#overlay").screenshot()
-    pixels = cv2.imdecode(np.frombuffer(overlay, np.uint8), cv2.IMREAD_COLOR)
+    pixels = np.asarray(Image.open(io.BytesIO(overlay)).convert("RGB"))
     assert pixels is not None and pixels.std() > 0  # boxes were drawn over the video
     screenshot(page, "live.jpg")
     page.close()
@@ -268,7 +271,7 @@ def gap_server(tmp_path_factory):
             return Detections(xyxy, np.full(len(xyxy), 0.9, np.float32), cls, ["object", "gap"])
 
     folder = tmp_path_factory.mktemp("gaps")
-    cv2.imwrite(str(folder / "shelf.png"), image[..., ::-1])
+    Image.fromarray(image).save(folder / "shelf.png")
     onnx_path = fixed_two_class_onnx(folder / "gaps.onnx")
     app = create_app(Fixed(net), live_models={"gaps": onnx_path}, model_name="gaps")
     with serve_in_thread(app) as url:

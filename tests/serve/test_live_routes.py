@@ -114,3 +114,31 @@ def test_docs_page_works_offline_from_vendored_files(client, monkeypatch):
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
     assert client.get("/vendor/swagger/..%2F..%2Fapp.py").status_code == 404
     assert client.get("/openapi.json").json()["info"]["title"] == "shelfscan"
+
+
+def test_config_carries_the_page_settings(client):
+    """The live page repeats no setting: sizes, starting size and score, NMS and padding come from the server."""
+    from shelfscan.inference.config import InferenceConfig
+    from shelfscan.inference.tiling import PAD_VALUE
+    from shelfscan.serve.web import LivePage
+
+    d = client.get("/live/config.json").json()["defaults"]
+    assert d == {"sizes": list(LivePage.sizes), "size": LivePage.size, "conf": LivePage.conf,
+                 "iou": InferenceConfig.iou, "max_det": InferenceConfig.max_det, "pre_nms_topk": 5000, "pad": PAD_VALUE}
+    assert d["size"] in d["sizes"]
+    page = client.get("/live").text
+    assert "<option" not in page and 'value="0.3"' not in page
+    js = client.get("/static/live.js").text
+    assert "settings.iou" in js and "NMS_IOU" not in js
+
+
+def test_live_model_size_without_metadata_is_the_runtime_s():
+    """A file whose metadata has no imgsz: the page is told the size the server's runtime would use (the config's,
+    else DetectorConfig's), not a size of its own."""
+    from shelfscan.inference.onnx_model import config_from_metadata
+    from shelfscan.models.config import DetectorConfig
+
+    assert config_from_metadata({}).imgsz == DetectorConfig.imgsz
+    assert config_from_metadata({"config": '{"imgsz": 512}'}).imgsz == 512
+    assert config_from_metadata({"config": '{"imgsz": 512}', "imgsz": "256"}).imgsz == 256
+    assert config_from_metadata({"class_names": '["a", "b"]'}).class_names == ["a", "b"]

@@ -35,9 +35,9 @@ def test_serve_passes_options(model_path, captured, monkeypatch):
     client = TestClient(app)
     health = client.get("/healthz").json()
     assert health["imgsz"] == 320 and health["max_bytes"] == 2**20 and health["api_key_required"]
-    from shelfscan.counting.api import COUNT_CONF, WEAK_CONF  # the thresholds of `shelfscan count`
+    from shelfscan.counting.config import CountConfig  # the thresholds of `shelfscan count`
 
-    assert health["count"] == {"conf": WEAK_CONF, "confirm_below": COUNT_CONF}
+    assert health["count"] == {"conf": CountConfig.count_conf, "confirm_below": CountConfig.confirm_below}
     assert client.post("/v1/detect", files={"image": ("a.jpg", b"x", "image/jpeg")}).status_code == 401
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from shelfscan.synth import Catalog
-
 
 @pytest.fixture(scope="session")
-def small_catalog() -> Catalog:
+def small_catalog():
+    pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra): synthetic shelves")
+    from shelfscan.synth import Catalog
+
     return Catalog.random(0, n_skus=40, texture_height=64)

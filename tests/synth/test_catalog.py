@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from shelfscan.synth import Catalog
+pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra): synthetic shelves")
+
+from shelfscan.synth import Catalog  # noqa: E402
 
 
 def test_catalog_is_deterministic_and_named(small_catalog: Catalog) -> None:

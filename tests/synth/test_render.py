@@ -1,13 +1,14 @@
 """render_shelf: determinism, counts, box validity, runs of identical facings, visible SKU identity."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
-from shelfscan.detections import Detections
-from shelfscan.errors import InputError
-from shelfscan.synth import Catalog, render_shelf
+cv2 = pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra): synthetic shelves")
+
+from shelfscan.detections import Detections  # noqa: E402
+from shelfscan.errors import InputError  # noqa: E402
+from shelfscan.synth import Catalog, render_shelf  # noqa: E402
 
 WIDTH = 320
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import csv
 import re
 
-import cv2
 import pytest
 
-from shelfscan.cli import main
-from shelfscan.synth import Catalog, image_seed, write_synthetic_dataset
+cv2 = pytest.importorskip("cv2", reason="needs OpenCV (the [synth] extra): synthetic shelves")
+
+from shelfscan.cli import main  # noqa: E402
+from shelfscan.synth import Catalog, image_seed, write_synthetic_dataset  # noqa: E402
 
 
 def _read_rows(path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from shelfscan.box_ops import match_greedy
+
 # Measured on a synthetic shelf and its copy with products painted out (tests/batch/test_history_diff.py): one
 # product's types in the two photos 0.995-1.000; two different products of one photo up to 0.86. Real photos taken
 # at other times (light, angle) will be lower for the same product: not yet measured.
@@ -25,8 +27,6 @@ def match_types(a: np.ndarray, b: np.ndarray, threshold: float = SIM_THRESHOLD) 
 
 def match_gaps(a: np.ndarray, b: np.ndarray, iou_min: float = GAP_IOU) -> tuple[list[int], list[int], int]:
     """(indices of a's gaps with no match: closed, indices of b's with none: opened, number matched)."""
-    from shelfscan.box_ops import match_greedy
-
     match = match_greedy(np.asarray(b, np.float64).reshape(-1, 4), np.asarray(a, np.float64).reshape(-1, 4),
                          iou_min)
     kept = set(match[match >= 0].tolist())

@@ -12,32 +12,41 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
+from shelfscan.counting.config import CountConfig
 from shelfscan.errors import expect
+from shelfscan.inference.config import InferenceConfig
 
 HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class CountSettings:
-    """Everything that changes a photo's count, as given to :func:`shelfscan.count`.
+    """Everything that changes a photo's count, as given to :func:`shelfscan.count`; the field names are the
+    keys of every record's ``settings`` (and of :meth:`key`), so they stay as they are.
 
     Attributes:
         model: shipped model name or path to a ``.onnx``/``.pt`` file (None: the shipped shelf model).
-        imgsz: working size or ``"auto"`` (None: the model's default). conf, iou, max_det, merger,
-            hard_score_rate, tta: the detector's options. method, confirm_below: the grouping's.
+        imgsz: working size or ``"auto"`` (None: the model's default). iou, max_det, merger, hard_score_rate,
+            tta: the detector's options (defaults: :class:`~shelfscan.inference.config.InferenceConfig`).
+        conf: the score threshold of counting (``CountConfig.count_conf``). method, confirm_below: the
+            grouping's (defaults: :class:`~shelfscan.counting.config.CountConfig`).
     """
 
     model: str | None = None
-    imgsz: int | str | None = None
-    conf: float = WEAK_CONF
-    iou: float = 0.6
-    max_det: int = 1000
-    merger: str = "nms"
-    hard_score_rate: float | None = None
-    tta: bool = False
-    method: str = "auto"
-    confirm_below: float | None = COUNT_CONF
+    imgsz: int | str | None = InferenceConfig.imgsz
+    conf: float = CountConfig.count_conf
+    iou: float = InferenceConfig.iou
+    max_det: int = InferenceConfig.max_det
+    merger: str = InferenceConfig.merger
+    hard_score_rate: float | None = InferenceConfig.hard_score_rate
+    tta: bool = InferenceConfig.tta
+    method: str = CountConfig.method
+    confirm_below: float | None = CountConfig.confirm_below
+
+    def inference_config(self, threads: int | None = None) -> InferenceConfig:
+        """The detector's settings: these fields, counting's ``conf``, and ``threads`` runtime threads."""
+        return InferenceConfig(imgsz=self.imgsz, conf=self.conf, iou=self.iou, max_det=self.max_det,
+                               merger=self.merger, hard_score_rate=self.hard_score_rate, tta=self.tta, threads=threads)
 
     def __post_init__(self) -> None:
         expect(0.0 <= self.conf <= 1.0, "conf", "a score in [0, 1]", self.conf)

@@ -78,18 +78,14 @@ class PhotoCounter:
     """Counts photos with one set of models (built once; ``threads`` ONNX Runtime threads each)."""
 
     def __init__(self, settings: CountSettings, model: str, threads: int) -> None:
-        import cv2
-
-        from shelfscan.counting.shelf_count import SHELF_FLIP
+        from shelfscan.counting.config import CountConfig
         from shelfscan.embed import CropEmbedder
         from shelfscan.inference import Detector
 
-        cv2.setNumThreads(threads)
         s = settings
         self.settings, self.model = settings, model
-        self.detector = Detector(s.model, imgsz=s.imgsz, conf=s.conf, iou=s.iou, max_det=s.max_det, tta=s.tta,
-                                 merger=s.merger, hard_score_rate=s.hard_score_rate, threads=threads)
-        self.embedder = CropEmbedder(threads=threads, flip=SHELF_FLIP)  # as count's default embedder
+        self.detector = Detector(s.model, config=s.inference_config(threads))
+        self.embedder = CropEmbedder(threads=threads, flip=CountConfig.flip)  # as count's default embedder
 
     def __call__(self, path: str) -> PhotoResult:
         record = {"image": path, "sha256": None, "model": self.model, "settings": self.settings.as_dict(),

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from shelfscan.cli.common import add_model, imgsz_arg
-from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
+from shelfscan.counting.config import METHODS, CountConfig
+from shelfscan.inference.config import InferenceConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,11 +30,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "'aisle(?P<shelf>\\d+)/'")
     p.add_argument("--shelf-map", default=None, metavar="CSV", help="csv of path,shelf rows (wins over --shelf-id)")
     add_model(p)
-    p.add_argument("--imgsz", type=imgsz_arg, default=None, help="working size or 'auto' (default: the model's)")
-    p.add_argument("--conf", type=float, default=WEAK_CONF, help=f"score threshold (default {WEAK_CONF})")
-    p.add_argument("--confirm-below", type=float, default=COUNT_CONF, metavar="S",
-                   help=f"boxes under S count only when they look like a type (default {COUNT_CONF})")
-    p.add_argument("--method", default="auto", choices=("auto", "agglomerative", "hdbscan", "kmeans"))
+    p.add_argument("--imgsz", type=imgsz_arg, default=InferenceConfig.imgsz,
+                   help="working size or 'auto' (default: the model's)")
+    p.add_argument("--conf", type=float, default=CountConfig.count_conf,
+                   help=f"score threshold (default {CountConfig.count_conf})")
+    p.add_argument("--confirm-below", type=float, default=CountConfig.confirm_below, metavar="S",
+                   help=f"boxes under S count only when they look like a type (default {CountConfig.confirm_below})")
+    p.add_argument("--method", default=CountConfig.method, choices=METHODS)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from shelfscan.cli.common import add_inference, add_merging, add_model
-from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
+from shelfscan.cli.common import add_inference, add_merging, add_model, inference_config
+from shelfscan.counting.config import METHODS, CountConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,12 +15,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder: <image stem>/counts.json, annotated.jpg, types.jpg, "
                                                 "and summary.csv")
     add_model(p)
-    p.add_argument("--method", default="auto", choices=("auto", "agglomerative", "hdbscan", "kmeans"),
-                   help="clustering of product crops (default auto: agglomerative on blended cosine distances)")
-    add_inference(p, conf=WEAK_CONF)
-    p.add_argument("--confirm-below", type=float, default=COUNT_CONF, metavar="S",
+    p.add_argument("--method", default=CountConfig.method, choices=METHODS,
+                   help=f"clustering of product crops (default {CountConfig.method}: agglomerative on blended cosine "
+                        "distances)")
+    add_inference(p, conf=CountConfig.count_conf)
+    p.add_argument("--confirm-below", type=float, default=CountConfig.confirm_below, metavar="S",
                    help=f"boxes scoring under S do not form product types: each is counted only when it looks like "
-                        f"a type formed by boxes scoring >= S (default {COUNT_CONF}; 0: every box forms types)")
+                        f"a type formed by boxes scoring >= S (default {CountConfig.confirm_below}; 0: every box "
+                        "forms types)")
     add_merging(p)
     p.add_argument("--verbose", action="store_true",
                    help="also print each photo's table of types (the files always hold it)")
@@ -37,9 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     items, problems = collect_sources(args.sources)
     require_images(items, problems, args.sources)  # before the output folder is made
-    detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
-                        tta=args.tta, merger=args.merger, hard_score_rate=args.hard_score_rate, device=args.device,
-                        threads=args.threads)
+    detector = Detector(args.model, config=inference_config(args))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 from pathlib import Path
 
-from shelfscan.cli.common import add_inference, add_merging, add_model
+from shelfscan.cli.common import add_inference, add_merging, add_model, add_runtime, inference_config
+from shelfscan.inference.config import InferenceConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,15 +17,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("csv", "coco", "yolo"), default="csv")
     add_model(p)
     add_inference(p)
-    p.add_argument("--tile", type=int, default=None,
+    p.add_argument("--tile", type=int, default=InferenceConfig.tile,
                    help="cut the scaled photo into overlapping tiles of this side (for very dense, large photos)")
     add_merging(p)
     p.add_argument("--save-images", metavar="DIR", help="also write annotated images to DIR (gaps hatched red)")
     p.add_argument("--classes", default=None, metavar="NAMES",
                    help="comma-separated classes to keep, e.g. product,gap or gap (default: all; 'product' is "
                         "every class but gap)")
-    p.add_argument("--runtime", choices=("auto", "torch", "onnx"), default="auto",
-                   help="shipped models on CPU: auto uses ONNX Runtime when installed (faster), else PyTorch")
+    add_runtime(p)
     p.set_defaults(func=run)
 
 
@@ -96,9 +95,7 @@ def run(args: argparse.Namespace) -> int:
     items, problems = collect_sources(args.sources)
     require_images(items, problems, args.sources)
     classes = parse_classes(args.classes)
-    detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
-                        tta=args.tta, tile=args.tile, hard_score_rate=args.hard_score_rate, merger=args.merger,
-                        device=args.device, threads=args.threads, runtime=args.runtime)
+    detector = Detector(args.model, config=inference_config(args))
     save_dir = Path(args.save_images) if args.save_images else None
     if save_dir:
         save_dir.mkdir(parents=True, exist_ok=True)
@@ -136,32 +133,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_results(out: Path, fmt: str, results: dict, sizes: dict, class_names: list[str]) -> None:
-    """Write predictions as the predictions CSV, a COCO json (annotations carry ``score``) or YOLO txt files."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        from shelfscan.data.predictions import write_predictions_csv
+    """Write predictions as the predictions CSV, a COCO json (annotations carry ``score``) or YOLO txt files
+    (:func:`shelfscan.data.predictions.write_predictions`)."""
+    from shelfscan.data.predictions import write_predictions
 
-        write_predictions_csv(out, results)
-    elif fmt == "coco":
-        images, anns = [], []
-        for i, (name, det) in enumerate(results.items(), 1):
-            w, h = sizes[name]
-            images.append({"id": i, "file_name": name, "width": w, "height": h})
-            for r in det.to_coco_results(i):
-                x, y, bw, bh = r["bbox"]
-                anns.append({**r, "id": len(anns) + 1, "area": bw * bh, "iscrowd": 0})
-        cats = [{"id": i + 1, "name": n} for i, n in enumerate(class_names)]
-        out.write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
-    else:
-        labels = out / "labels"
-        labels.mkdir(parents=True, exist_ok=True)
-        for name, det in results.items():
-            w, h = sizes[name]
-            lines = []
-            for (x1, y1, x2, y2), s, c in zip(det.xyxy.tolist(), det.scores.tolist(), det.class_id.tolist()):
-                lines.append(f"{c} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} "
-                             f"{(y2 - y1) / h:.6f} {s:.5f}")
-            target = labels / Path(name).with_suffix(".txt")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text("\n".join(lines) + ("\n" if lines else ""))
-        (out / "data.yaml").write_text("names:\n" + "".join(f"  {i}: {n}\n" for i, n in enumerate(class_names)))
+    write_predictions(out, fmt, results, sizes, class_names)

@@ -11,31 +11,38 @@ import argparse
 import os
 import sys
 
-from shelfscan.cli.common import add_inference, add_model
-from shelfscan.counting.api import COUNT_CONF, WEAK_CONF
+from shelfscan.cli.common import add_inference, add_model, inference_config
+from shelfscan.counting.config import CountConfig
+from shelfscan.inference.config import InferenceConfig
+from shelfscan.serve.config import MIB, ServeConfig
 
 API_KEY_ENV = "SHELFSCAN_API_KEY"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the REST API and the upload page", description=__doc__)
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    d = ServeConfig
+    p.add_argument("--host", default=d.host, help=f"address to listen on (default {d.host}: this machine only)")
+    p.add_argument("--port", type=int, default=d.port, help=f"TCP port (default {d.port})")
     add_model(p)
     add_inference(p)
-    p.add_argument("--threads", type=int, default=None, help="CPU threads per inference (torch / ONNX Runtime)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="inferences run at the same time (default 1; more only helps with spare cores)")
+    p.add_argument("--threads", type=int, default=InferenceConfig.threads,
+                   help="CPU threads per inference (torch / ONNX Runtime)")
+    p.add_argument("--workers", type=int, default=d.workers,
+                   help=f"inferences run at the same time (default {d.workers}; more only helps with spare cores)")
     p.add_argument("--api-key", default=None,
                    help=f"require this key in X-API-Key on /v1 calls (default: ${API_KEY_ENV} when set)")
-    p.add_argument("--max-mb", type=float, default=25.0, help="largest accepted image file in MB (default 25)")
-    p.add_argument("--max-megapixels", type=float, default=64.0,
-                   help="largest accepted image in megapixels (2^20 pixels), checked before decoding (default 64)")
-    p.add_argument("--timeout", type=float, default=30.0,
-                   help="seconds an upload may take to arrive, and a result to be computed (default 30)")
-    p.add_argument("--header-timeout", type=float, default=10.0, metavar="S",
+    p.add_argument("--max-mb", type=float, default=d.max_bytes / MIB,
+                   help=f"largest accepted image file in MB (default {d.max_bytes / MIB:g})")
+    p.add_argument("--max-megapixels", type=float, default=d.max_pixels / MIB,
+                   help="largest accepted image in megapixels (2^20 pixels), checked before decoding "
+                        f"(default {d.max_pixels / MIB:g})")
+    p.add_argument("--timeout", type=float, default=d.timeout_s,
+                   help=f"seconds an upload may take to arrive, and a result to be computed (default {d.timeout_s:g})")
+    p.add_argument("--header-timeout", type=float, default=d.header_timeout, metavar="S",
                    help="seconds a connection may take to send a request head, from opening or from its last "
-                        "response; idle and trickling (slowloris) connections are closed after it (default 10)")
+                        "response; idle and trickling (slowloris) connections are closed after it "
+                        f"(default {d.header_timeout:g})")
     p.add_argument("--cors", action="append", metavar="ORIGIN", default=None,
                    help="allow browser pages from ORIGIN (repeatable; '*' for any); default: no CORS")
     p.add_argument("--also", action="append", metavar="NAME[=PATH]", default=None,
@@ -43,11 +50,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "(default: with no --model, every other shipped model; 'none' offers only --model)")
     p.add_argument("--group-method", default=None, help="grouping method for /v1/count (default: the library's)")
     p.add_argument("--count-conf", type=float, default=None, metavar="S",
-                   help=f"/v1/count counts boxes scoring >= S (default {WEAK_CONF}, as `shelfscan count`; --conf still "
-                        "applies first and is what /v1/detect uses)")
+                   help=f"/v1/count counts boxes scoring >= S (default {CountConfig.count_conf}, as `shelfscan count`; "
+                        "--conf still applies first and is what /v1/detect uses)")
     p.add_argument("--confirm-below", type=float, default=None, metavar="S",
                    help="/v1/count: boxes scoring under S only join product types they look like "
-                        f"(default {COUNT_CONF}, as `shelfscan count`; 0: every counted box forms types)")
+                        f"(default {CountConfig.confirm_below}, as `shelfscan count`; 0: every counted box forms "
+                        "types)")
     p.set_defaults(func=run)
 
 
@@ -69,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
         if not value > 0:
             raise InputError(f"{name}: expected a positive number, got {value!r}")
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
-    detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, iou=args.iou, max_det=args.max_det,
-                        tta=args.tta, device=args.device, threads=args.threads)
+    config = inference_config(args)
+    detector = Detector(args.model, config=config)
     from shelfscan.models.checkpoint import DEFAULT_MODEL, SHIPPED_MODELS, WEIGHTS_DIR
 
     main_name = DEFAULT_MODEL if args.model is None else args.model
@@ -88,11 +96,11 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(f"--also: expected a shipped name {sorted(SHIPPED_MODELS)} or NAME=PATH, "
                                  f"got {item!r}")
             extra[name] = path or name
-    extra = {n: Detector(spec, imgsz=None, conf=args.conf, iou=args.iou, max_det=args.max_det,
-                         tta=args.tta, device=args.device, threads=args.threads) for n, spec in extra.items()}
+    # the other models run at their own size (--imgsz is the main model's), with the same other settings
+    extra = {n: Detector(spec, config=config, imgsz=None) for n, spec in extra.items()}
     cors = True if args.cors == ["*"] else (args.cors or False)
-    app = create_app(detector, api_key=api_key, max_bytes=int(args.max_mb * 2**20), timeout_s=args.timeout,
-                     cors=cors, max_pixels=int(args.max_megapixels * 2**20),
+    app = create_app(detector, api_key=api_key, max_bytes=int(args.max_mb * MIB), timeout_s=args.timeout,
+                     cors=cors, max_pixels=int(args.max_megapixels * MIB),
                      workers=args.workers, group_method=args.group_method, count_conf=args.count_conf,
                      confirm_below=args.confirm_below, extra_models=extra,
                      model_name=main_name if shipped else None)

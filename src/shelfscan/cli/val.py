@@ -8,6 +8,8 @@ import sys
 
 from shelfscan.cli.common import imgsz_arg
 from shelfscan.errors import InputError
+from shelfscan.inference.config import InferenceConfig
+from shelfscan.metrics.config import EvalConfig
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,15 +35,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--pred", help="predictions CSV (as written by shelfscan.data.write_predictions_csv)")
     src.add_argument("--model", help="run this model over the dataset's images instead: a shipped name "
                                      "(shelf, apparel) or a .pt/.onnx path")
-    p.add_argument("--imgsz", type=imgsz_arg, default=None,
+    ev = EvalConfig
+    p.add_argument("--imgsz", type=imgsz_arg, default=InferenceConfig.imgsz,
                    help="with --model: working resolution or 'auto' (default: the model's)")
-    p.add_argument("--conf", type=float, default=0.01, help="with --model: score threshold (default 0.01)")
-    p.add_argument("--tta", action="store_true", help="with --model: add the mirrored pass")
-    p.add_argument("--max-det", type=int, default=300,
-                   help="most detections per image, by score (default 300, the SKU-110K protocol); "
+    p.add_argument("--conf", type=float, default=ev.conf, help=f"with --model: score threshold (default {ev.conf})")
+    p.add_argument("--tta", action="store_true", default=InferenceConfig.tta,
+                   help="with --model: add the mirrored pass")
+    p.add_argument("--max-det", type=int, default=ev.max_det,
+                   help=f"most detections per image, by score (default {ev.max_det}, the SKU-110K protocol); "
                         "the recall is reported as ar<max-det>, e.g. ar300")
-    p.add_argument("--count-thr", type=float, default=0.5,
-                   help="score a prediction needs to be counted in the count error (default 0.5)")
+    p.add_argument("--count-thr", type=float, default=ev.count_threshold,
+                   help=f"score a prediction needs to be counted in the count error (default {ev.count_threshold})")
     p.add_argument("--per-class", action="store_true",
                    help="evaluate per class: predicted class names are matched to the ground truth's")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")

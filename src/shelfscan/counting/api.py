@@ -6,42 +6,38 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from shelfscan.counting.shelf_count import SHELF_LINKAGE, ShelfCount, group_products
+from shelfscan.counting.config import CountConfig
+from shelfscan.counting.shelf_count import ShelfCount, group_products
 
-# Score thresholds of counting. Boxes scoring at least COUNT_CONF form product types; boxes from WEAK_CONF up to
-# COUNT_CONF are counted only when they look like one of those types (``group_products(confirm_below=...)``).
-# Chosen on real photos (benchmarks/count_real_shelves.py, the six TUNED_ON photos, average linkage): the most
-# recall whose total count stays within 10% of the judged products. mean |count error| / recall / ARI:
-# 0.45-0.6 0.084 / 0.854 / 0.708; 0.5-0.6 0.090 / 0.827 / 0.721; 0.4-0.6 0.111 / 0.866; 0.45-0.5 0.128 / 0.881;
-# 0.25-0.5 reaches recall 0.92 but counts 30% more boxes than there are products (false boxes that join a type).
-COUNT_CONF = 0.6
-WEAK_CONF = 0.45
+# The score thresholds of counting (CountConfig.count_conf: boxes counted at all; CountConfig.confirm_below: boxes
+# that form types) and how they were chosen: shelfscan.counting.config.
 
 
 @lru_cache(maxsize=8)
-def _default_detector(device: str = "cpu", **options):
+def _default_detector(**options):
+    """The shipped shelf model with ``options`` (``InferenceConfig`` fields; ``conf`` defaults to counting's)."""
     from shelfscan.inference import Detector
 
-    options.setdefault("conf", WEAK_CONF)
-    return Detector(None, device=device, **options)
+    options.setdefault("conf", CountConfig.count_conf)
+    return Detector(None, **options)
 
 
-def count(image: Any, *, detector=None, embedder=None, method: str = "auto", conf: float | None = None,
-          confirm_below: float | None = COUNT_CONF, name: str | None = None, k: int | None = None,
-          distance_threshold: float | None = None, linkage: str = SHELF_LINKAGE, imgsz: int | str | None = None,
-          **detector_options) -> ShelfCount:
+def count(image: Any, *, detector=None, embedder=None, method: str = CountConfig.method, conf: float | None = None,
+          confirm_below: float | None = CountConfig.confirm_below, name: str | None = None, k: int | None = None,
+          distance_threshold: float | None = None, linkage: str = CountConfig.linkage,
+          imgsz: int | str | None = None, **detector_options) -> ShelfCount:
     """Products of one photo grouped into types, with counts.
 
     Args:
         image: (H, W, 3) uint8 RGB array, PIL image or path.
         detector: a :class:`shelfscan.inference.Detector` (default: the shipped shelf model on CPU with score
-            threshold ``WEAK_CONF`` = 0.45, built once per set of options).
+            threshold ``CountConfig.count_conf`` = 0.45, built once per set of options).
         embedder: a :class:`shelfscan.embed.CropEmbedder` (default: one shared CPU embedder).
         method: clustering method (``"auto"``, ``"agglomerative"``, ``"hdbscan"``, ``"kmeans"``).
         conf: keep only boxes scoring at least this (default: the detector's own threshold; without a
             ``detector``, the default detector is built with it).
-        confirm_below: boxes scoring under this (default ``COUNT_CONF`` = 0.6) do not form types; each is counted
-            only when it looks like a type formed by the others (None or 0: every box forms types).
+        confirm_below: boxes scoring under this (default ``CountConfig.confirm_below`` = 0.6) do not form types;
+            each is counted only when it looks like a type formed by the others (None or 0: every box forms types).
         name: image name in the result (default: the file name of a path).
         k, distance_threshold, linkage: see :func:`~shelfscan.counting.group_products`.
         imgsz, **detector_options: options of the default :class:`~shelfscan.inference.Detector` (``imgsz``,

@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from shelfscan.box_ops import box_sizes
 from shelfscan.detections import Detections
 from shelfscan.errors import InputError
 
@@ -44,8 +45,8 @@ def split_gaps(detections: Detections) -> tuple[Detections, Detections]:
 
 
 def _widths(xyxy: np.ndarray) -> float:
-    xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    return float(np.clip(xyxy[:, 2] - xyxy[:, 0], 0, None).sum())
+    """Summed width of the boxes (N, 4) xyxy, inverted ones counting 0."""
+    return float(box_sizes(xyxy)[:, 0].sum())
 
 
 def gap_share_of_width(gaps: Detections, products: Detections) -> float:
@@ -93,7 +94,7 @@ def parse_classes(text: str | None) -> list[str] | None:
 def draw_gaps(image: np.ndarray, gaps_xyxy: np.ndarray, *, thickness: int | None = None) -> np.ndarray:
     """A copy of ``image`` (H, W, 3) RGB uint8 with each gap box outlined in red and hatched with red
     diagonals (so it reads as empty space, not as one more product colour)."""
-    import cv2
+    from shelfscan.drawing import hatch, rectangle
 
     out = np.ascontiguousarray(image.copy())
     t = thickness or max(1, round(max(image.shape[:2]) / 500))
@@ -104,12 +105,8 @@ def draw_gaps(image: np.ndarray, gaps_xyxy: np.ndarray, *, thickness: int | None
         y1, y2 = max(0, min(y1, h - 1)), max(0, min(y2, h - 1))
         if x2 <= x1 or y2 <= y1:
             continue
-        patch = out[y1:y2 + 1, x1:x2 + 1].copy()
-        ph, pw = patch.shape[:2]
-        for k in range(-ph, pw, step):  # 45° hatching inside the box
-            cv2.line(patch, (k, ph - 1), (k + ph, -1), GAP_COLOUR, max(1, t // 2), cv2.LINE_AA)
-        out[y1:y2 + 1, x1:x2 + 1] = patch
-        cv2.rectangle(out, (x1, y1), (x2, y2), GAP_COLOUR, t)
+        hatch(out, (x1, y1, x2, y2), GAP_COLOUR, step, max(1, t // 2))  # 45° lines inside the box
+        rectangle(out, (x1, y1, x2, y2), GAP_COLOUR, t)
     return out
 
 

@@ -12,10 +12,11 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-import cv2
 import numpy as np
 
-FONT = cv2.FONT_HERSHEY_SIMPLEX
+from shelfscan.drawing import FONT_PX, hatch, put_text, rectangle, text_size
+from shelfscan.imageops import resize
+
 MAX_COLUMNS = 4      # columns beside the photo before the panel grows taller than the photo
 BACKGROUND = (255, 255, 255)
 INK = (0, 0, 0)
@@ -50,7 +51,8 @@ class LegendLayout:
 
     Attributes:
         side: ``"right"`` or ``"bottom"``.
-        row_h: height of one line in pixels. font: Hershey font scale. thickness: text stroke.
+        row_h: height of one line in pixels. font: text size in units of ``FONT_PX`` pixels (the old Hershey
+            scale). thickness: text stroke (1-2: plain letters, 3-4 a pixel bolder; the title one more).
         columns, rows: lines are filled column by column, ``rows`` per column.
         col_w: width of one column. title_h: height of the title line above the columns.
         width, height: size of the panel (pixels).
@@ -68,6 +70,16 @@ class LegendLayout:
     height: int
 
 
+def _px(font: float) -> int:
+    """Pixel size of the text at legend font ``font``."""
+    return max(8, round(FONT_PX * font))
+
+
+def _stroke(thickness: int) -> int:
+    """Extra stroke of the letters (pixels each side) for a text ``thickness``: 1-2 plain, 3-4 one pixel."""
+    return (thickness - 1) // 2
+
+
 def row_height(height: int, width: int) -> int:
     """Legend line height for a photo of this size: 1/30 of its longest side, 28 to 80 px (readable when the
     picture is shown whole, and the example crops large enough to recognise)."""
@@ -81,11 +93,11 @@ def legend_layout(height: int, width: int, entries: Sequence[LegendEntry], title
     font = row_h / 42
     thickness = max(1, round(row_h / 28))
     pad = max(2, row_h // 8)
-    text_w = max([cv2.getTextSize(e.text, FONT, font, thickness)[0][0] for e in entries] or [0])
+    text_w = max([text_size(e.text, _px(font), _stroke(thickness))[0] for e in entries] or [0])
     side = row_h - 2 * pad
     col_w = pad + side + pad + side + pad + text_w + 2 * pad  # swatch, crop, text, margin
     title_h = round(row_h * 1.3)
-    title_w = cv2.getTextSize(title, FONT, font * 1.15, thickness + 1)[0][0] + 2 * pad
+    title_w = text_size(title, _px(font * 1.15), _stroke(thickness + 1))[0] + 2 * pad
     n = max(1, len(entries))
     if height >= width:
         rows = max(1, (height - title_h - pad) // row_h)
@@ -106,8 +118,7 @@ def _fit(crop: np.ndarray, side: int) -> np.ndarray:
     h, w = crop.shape[:2]
     scale = side / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = cv2.resize(np.ascontiguousarray(crop), (nw, nh),
-                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    small = resize(crop, (nw, nh), "area" if scale < 1 else "linear")
     out = np.full((side, side, 3), 255, np.uint8)
     y0, x0 = (side - nh) // 2, (side - nw) // 2
     out[y0:y0 + nh, x0:x0 + nw] = small
@@ -121,17 +132,15 @@ def _draw_entry(panel: np.ndarray, entry: LegendEntry, x: int, y: int, layout: L
     sx, sy = x + pad, y + pad
     panel[sy:sy + side, sx:sx + side] = entry.colour
     if entry.hatched:  # white diagonals on the swatch, as the gaps are hatched on the photo
-        sw = panel[sy:sy + side, sx:sx + side].copy()
-        for k in range(-side, side, max(4, side // 3)):
-            cv2.line(sw, (k, side - 1), (k + side, -1), BACKGROUND, max(1, side // 10))
-        panel[sy:sy + side, sx:sx + side] = sw
-        cv2.rectangle(panel, (sx, sy), (sx + side - 1, sy + side - 1), entry.colour, max(1, side // 8))
+        corners = (sx, sy, sx + side - 1, sy + side - 1)
+        hatch(panel, corners, BACKGROUND, max(4, side // 3), max(1, side // 10))
+        rectangle(panel, corners, entry.colour, max(1, side // 8))
     cx = sx + side + pad
     if entry.crop is not None and entry.crop.size:
         panel[sy:sy + side, cx:cx + side] = _fit(entry.crop, side)
-    (_, th), _ = cv2.getTextSize(entry.text, FONT, layout.font, layout.thickness)
-    cv2.putText(panel, entry.text, (cx + side + pad, y + (layout.row_h + th) // 2), FONT, layout.font, INK,
-                layout.thickness, cv2.LINE_AA)
+    px, stroke = _px(layout.font), _stroke(layout.thickness)
+    th = text_size(entry.text, px, stroke)[1]
+    put_text(panel, (cx + side + pad, y + (layout.row_h + th) // 2), entry.text, px, INK, stroke)
 
 
 def draw_legend(entries: Sequence[LegendEntry], title: str, layout: LegendLayout) -> np.ndarray:
@@ -139,9 +148,9 @@ def draw_legend(entries: Sequence[LegendEntry], title: str, layout: LegendLayout
     column."""
     panel = np.full((layout.height, layout.width, 3), BACKGROUND, np.uint8)
     pad = max(2, layout.row_h // 8)
-    (_, th), _ = cv2.getTextSize(title, FONT, layout.font * 1.15, layout.thickness + 1)
-    cv2.putText(panel, title, (pad, (layout.title_h + th) // 2), FONT, layout.font * 1.15, INK, layout.thickness + 1,
-                cv2.LINE_AA)
+    px = _px(layout.font * 1.15)
+    th = text_size(title, px, _stroke(layout.thickness + 1))[1]
+    put_text(panel, (pad, (layout.title_h + th) // 2), title, px, INK, _stroke(layout.thickness + 1))
     for i, entry in enumerate(entries):
         col, row = divmod(i, layout.rows)
         _draw_entry(panel, entry, col * layout.col_w, layout.title_h + row * layout.row_h, layout)

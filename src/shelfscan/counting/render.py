@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import cv2
 import numpy as np
 
 from shelfscan.annotate import draw_boxes, palette
 from shelfscan.detections import Detections
+from shelfscan.drawing import FONT_PX, put_text
 from shelfscan.embed.crops import box_windows
+from shelfscan.imageops import resize
 
 GREY = (160, 160, 160)
 
@@ -88,8 +89,7 @@ def _fit(crop: np.ndarray, cell: int) -> np.ndarray:
     h, w = crop.shape[:2]
     scale = cell / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = cv2.resize(np.ascontiguousarray(crop), (nw, nh), interpolation=cv2.INTER_AREA if scale < 1
-                       else cv2.INTER_LINEAR)
+    small = resize(crop, (nw, nh), "area" if scale < 1 else "linear")
     out = np.full((cell, cell, 3), 255, np.uint8)
     y0, x0 = (cell - nh) // 2, (cell - nw) // 2
     out[y0:y0 + nh, x0:x0 + nw] = small
@@ -100,9 +100,8 @@ def _header(gid: int, count: int, cell: int, colour: tuple[int, int, int]) -> np
     out = np.full((cell, cell, 3), colour, np.uint8)
     scale = cell / 160
     name = "unassigned" if gid < 0 else f"type {gid}"
-    cv2.putText(out, name, (6, int(cell * 0.4)), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.putText(out, f"x{count}", (6, int(cell * 0.8)), cv2.FONT_HERSHEY_SIMPLEX, scale * 1.6, (0, 0, 0), 2,
-                cv2.LINE_AA)
+    put_text(out, (6, int(cell * 0.4)), name, round(FONT_PX * scale), (0, 0, 0))
+    put_text(out, (6, int(cell * 0.8)), f"x{count}", round(FONT_PX * scale * 1.6), (0, 0, 0))
     return out
 
 
@@ -118,7 +117,7 @@ def contact_sheet(image: np.ndarray, detections: Detections, groups: Sequence, *
     width = (per_type + 1) * cell
     if not groups:
         out = np.full((cell, width, 3), 255, np.uint8)
-        cv2.putText(out, "no products", (8, cell // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+        put_text(out, (8, cell // 2), "no products", round(FONT_PX * 0.6), (0, 0, 0))
         return out
     windows = box_windows(detections.xyxy, image.shape[1], image.shape[0])
     n_types = sum(1 for g in groups if g.id >= 0)
@@ -132,7 +131,6 @@ def contact_sheet(image: np.ndarray, detections: Detections, groups: Sequence, *
         rows.append(row)
     if len(groups) > max_types:
         note = np.full((cell // 2, width, 3), 255, np.uint8)
-        cv2.putText(note, f"... {len(groups) - max_types} more types", (8, cell // 3), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.6, (0, 0, 0), 1, cv2.LINE_AA)
+        put_text(note, (8, cell // 3), f"... {len(groups) - max_types} more types", round(FONT_PX * 0.6), (0, 0, 0))
         rows.append(note)
     return np.concatenate(rows, 0)

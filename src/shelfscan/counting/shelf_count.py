@@ -9,21 +9,13 @@ from typing import Any
 
 import numpy as np
 
+from shelfscan.box_ops import box_sizes
 from shelfscan.detections import Detections
+from shelfscan.counting.config import CountConfig
 from shelfscan.errors import InputError, expect
 
 UNASSIGNED = -1
-# Grouping of the boxes of one shelf: average linkage cut at 1.0 on the combined distance. Chosen on real photos
-# (benchmarks/count_real_shelves.py, the six TUNED_ON photos, labelled boxes): ARI / mCIoU 0.707 / 0.587 against
-# 0.649 / 0.545 for the earlier single linkage at 0.85 (chosen on synthetic shelves); average 0.9: 0.684 / 0.549,
-# 1.1: 0.678 / 0.612, 1.2: 0.648 / 0.576; complete 1.4: 0.645 / 0.552. A cut chosen per shelf by silhouette gained
-# 0.02 ARI on all eleven photos and was not adopted. Steps that compare a box with a whole type (edge fragments, weak
-# boxes) use its mean distance to the type's boxes, on the scale where 1.0 is the distance's own unit (TYPE_RADIUS).
-SHELF_LINKAGE = "average"
-SHELF_THRESHOLD = 1.0
-SHELF_FLIP = False  # crop embeddings of a shelf without the mirror-image pass (see default_embedder)
-TYPE_RADIUS = 1.0
-HUE_CROP = 112  # side of the crops whose hues are compared (counting/hues.py)
+# the grouping's settings (linkage, cut, type radius, hue crops, mirror pass) and how they were chosen: CountConfig
 
 
 @dataclass
@@ -192,14 +184,12 @@ def write_summary_csv(counts: list[ShelfCount], path: str | Path) -> Path:
 def default_embedder(device: str = "cpu"):
     """The :class:`~shelfscan.embed.CropEmbedder` used when none is given (built once per process).
 
-    Without the mirror-image pass (``flip=False``), half the embedding time: the facings of one shelf are
-    near-duplicates seen from one side, and averaging in the mirror image did not help on real photos
-    (count_real_shelves.py, labelled boxes, average linkage 1.0: ARI / mCIoU 0.632 / 0.544 with and without it;
-    synthetic seeds 1000/2000/3000 per-shelf mCIoU 0.950/0.922/0.936 with, 0.943/0.919/0.936 without).
+    With the mirror-image pass only if ``CountConfig.flip`` (default off: half the embedding time, no loss on
+    real photos; see :mod:`shelfscan.counting.config`).
     """
     from shelfscan.embed import CropEmbedder
 
-    return CropEmbedder(device=device, flip=SHELF_FLIP)
+    return CropEmbedder(device=device, flip=CountConfig.flip)
 
 
 def make_groups(detections: Detections, labels: np.ndarray, embeddings: np.ndarray) -> list[ProductGroup]:
@@ -211,7 +201,7 @@ def make_groups(detections: Detections, labels: np.ndarray, embeddings: np.ndarr
         embeddings: (N, D) unit rows (the most typical member is the closest to the type's mean direction).
     """
     n = len(detections)
-    widths = np.clip(detections.xyxy[:, 2] - detections.xyxy[:, 0], 0, None).astype(np.float64)
+    widths = box_sizes(detections.xyxy, dtype=None)[:, 0].astype(np.float64)
     width_total = float(widths.sum())
     ids = sorted(set(labels.tolist()), key=lambda c: (c == UNASSIGNED, c))
     groups = []
@@ -241,7 +231,7 @@ def _confirm(detections: Detections, embeddings: np.ndarray, strong_labels: np.n
         keep = np.zeros(len(detections), bool)
         return detections[keep], embeddings[keep], labels[keep], None
     dist = combined_distance(embeddings)  # all boxes: the weak ones are compared on the same scale
-    labels = confirm_weak(labels, dist, strong, TYPE_RADIUS)
+    labels = confirm_weak(labels, dist, strong, CountConfig.type_radius)
     keep = labels != DROPPED
     if (labels[keep & ~strong] >= 0).any():  # the types grew: score the grouping of the boxes kept
         if result.method == "kmeans":
@@ -263,12 +253,12 @@ def _refine_types(result, xyxy: np.ndarray, pixels: np.ndarray, *, absorb: bool,
 
         border = touches_border(xyxy, pixels.shape[1], pixels.shape[0])
         if border.any():
-            labels = absorb_edge_fragments(labels, result.distances, border, TYPE_RADIUS)
+            labels = absorb_edge_fragments(labels, result.distances, border, CountConfig.type_radius)
     if split and result.method == "agglomerative" and n_strong > 1:
         from shelfscan.counting.hues import hue_histograms, split_by_hue
         from shelfscan.embed.crops import crop_boxes
 
-        hues, coloured = hue_histograms(crop_boxes(pixels, xyxy, HUE_CROP))
+        hues, coloured = hue_histograms(crop_boxes(pixels, xyxy, CountConfig.hue_crop))
         labels = split_by_hue(labels, hues, coloured)
     if labels is not result.labels:  # the types changed: score the grouping once, on the distances cut
         from shelfscan.cluster.methods import silhouette as silhouette_score
@@ -298,9 +288,17 @@ def _split_inputs(detections: Detections, confirm_below: float | None, k: int | 
     return detections, gaps, strong
 
 
-def group_products(image: Any, detections: Detections, *, method: str = "auto", embedder=None,
+def _shelf_cut(method: str, linkage: str, distance_threshold: float | None) -> float | None:
+    """The agglomerative cut: the one given, else the shelf's (``CountConfig.distance_threshold``) with the shelf's
+    linkage, else None (the clustering's own default)."""
+    if distance_threshold is None and method in ("auto", "agglomerative") and linkage == CountConfig.linkage:
+        return CountConfig.distance_threshold
+    return distance_threshold
+
+
+def group_products(image: Any, detections: Detections, *, method: str = CountConfig.method, embedder=None,
                    name: str | None = None, k: int | None = None, distance_threshold: float | None = None,
-                   linkage: str = SHELF_LINKAGE,
+                   linkage: str = CountConfig.linkage,
                    keep_pixels: bool = True, absorb_edges: bool = True, split_hues: bool = True,
                    confirm_below: float | None = None, noun: str = "products") -> ShelfCount:
     """Group the products detected on one photo into types and count each type.
@@ -312,22 +310,22 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
         embedder: a :class:`~shelfscan.embed.CropEmbedder` (default: one shared CPU embedder).
         name: image name in the results (default: the file name when ``image`` is a path, else ``"image"``).
         k: number of types, when known; None finds it.
-        distance_threshold: agglomerative cut on the combined distance (default ``SHELF_THRESHOLD`` = 1.0 with the
-            default linkage, the clustering's own default with the others; larger merges more).
-        linkage: agglomerative linkage (default ``SHELF_LINKAGE`` = ``"average"``; ``"single"`` chains the
+        distance_threshold: agglomerative cut on the combined distance (default ``CountConfig.distance_threshold``
+            = 1.0 with the default linkage, the clustering's own default with the others; larger merges more).
+        linkage: agglomerative linkage (default ``CountConfig.linkage`` = ``"average"``; ``"single"`` chains the
             facings of a product along a shelf even where the light changes, but also chains look-alike types).
         keep_pixels: keep the photo on the result so :meth:`ShelfCount.save` can draw pictures.
         absorb_edges: with agglomerative clustering and k not given, a type of one or two boxes that all touch
             the photo's border (packs cut off by the edge) joins the type it resembles most when its mean
-            distance to that type is within 1.5 × ``TYPE_RADIUS``
+            distance to that type is within 1.5 × ``CountConfig.type_radius``
             (:func:`~shelfscan.counting.fragments.absorb_edge_fragments`).
         split_hues: with agglomerative clustering and k not given, a type whose labels fall into groups of
             different hues (flavours of one brand) is cut into one type per group
             (:func:`~shelfscan.counting.hues.split_by_hue`).
         confirm_below: boxes scoring under this do not form types: each joins the type it resembles most when
-            its mean combined distance to that type's boxes is at most ``TYPE_RADIUS`` (1.0, whatever the method),
-            and is left out of the result otherwise
-            (:func:`~shelfscan.counting.confirm.confirm_weak`). None: every box takes part.
+            its mean combined distance to that type's boxes is at most ``CountConfig.type_radius`` (1.0, whatever
+            the method), and is left out of the result otherwise (:func:`~shelfscan.counting.confirm.confirm_weak`).
+            None: every box takes part.
         noun: what the boxes are called in the result's table and pictures (``Detector.noun``).
 
     Returns:
@@ -342,10 +340,8 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
     detections, gaps, strong = _split_inputs(detections, confirm_below, k)
     embedder = default_embedder() if embedder is None else embedder
     embeddings = embedder.embed_boxes(pixels, detections.xyxy)
-    if distance_threshold is None and method in ("auto", "agglomerative"):
-        distance_threshold = SHELF_THRESHOLD if linkage == SHELF_LINKAGE else None  # None: the clustering's default
     result = cluster_embeddings(embeddings[strong], method=method, k=k if strong.any() else None,
-                                distance_threshold=distance_threshold, linkage=linkage)
+                                distance_threshold=_shelf_cut(method, linkage, distance_threshold), linkage=linkage)
     labels, silhouette = _refine_types(result, detections.xyxy[strong], pixels, absorb=absorb_edges and k is None,
                                        split=split_hues and k is None)
     if not strong.all():
@@ -354,7 +350,8 @@ def group_products(image: Any, detections: Detections, *, method: str = "auto", 
     data = dict(detections.data)
     data["cluster_id"] = labels.astype(np.int64)
     data["embedding"] = embeddings.astype(np.float32)
-    dets = Detections(detections.xyxy, detections.scores, detections.class_id, list(detections.class_names), data)
+    dets = Detections(detections.xyxy, detections.scores, detections.class_id, list(detections.class_names), data,
+                      detections.metadata)
     groups = make_groups(dets, labels, embeddings) if len(dets) else []
     return ShelfCount(name or "image", dets, groups, silhouette, result.method,
                       pixels if keep_pixels else None, gaps=gaps, noun=noun)

@@ -12,7 +12,7 @@ from shelfscan.data.records import Dataset, ImageRecord, LoadReport
 # name -> submodule of shelfscan.data that defines it
 _LAZY = {
     "dataset_to_coco": "coco", "read_coco": "coco", "write_coco": "coco",
-    "detect_format": "load", "list_splits": "load", "load_dataset": "load",
+    "detect_format": "formats", "list_splits": "formats", "load_dataset": "formats",
     "read_predictions_csv": "predictions", "write_predictions_csv": "predictions",
     "read_sku110k": "sku", "write_sku110k": "sku",
     "holdout_split": "split", "repeat_factors": "split",

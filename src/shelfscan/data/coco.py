@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shelfscan.box_ops import xywh_to_xyxy, xyxy_to_xywh
 from shelfscan.data.images import copy_image, exists_as_file
 from shelfscan.data.load import bad_image_name, choose_split, finish_records, inside, make_boxes, natural_key
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
@@ -182,7 +183,7 @@ def _annotation_problem(ann: object, images: dict, cat_index: dict, cat_ids: lis
 
 def _read_boxes(doc: dict, images: dict, cat_index: dict, cat_ids: list, where: str,
                 report: LoadReport) -> dict[object, list[tuple[float, float, float, float, int]]]:
-    """image id -> its boxes ``(x1, y1, x2, y2, class index)``; bad annotations and iscrowd regions reported."""
+    """image id -> its boxes ``(x, y, w, h, class index)``; bad annotations and iscrowd regions reported."""
     boxes: dict[object, list[tuple[float, float, float, float, int]]] = {k: [] for k in images}
     crowd = 0
     for i, ann in enumerate(doc["annotations"]):
@@ -193,8 +194,7 @@ def _read_boxes(doc: dict, images: dict, cat_index: dict, cat_ids: list, where: 
         if ann.get("iscrowd", 0):
             crowd += 1
             continue
-        x, y, w, h = xywh
-        boxes[ann["image_id"]].append((x, y, x + w, y + h, cat_index[ann["category_id"]]))
+        boxes[ann["image_id"]].append((*xywh, cat_index[ann["category_id"]]))
     if crowd:
         report.problems.append(f"{where}: expected iscrowd=0 boxes, got {crowd} iscrowd=1 regions (skipped)")
     return boxes
@@ -237,8 +237,8 @@ def read_coco(json_path: str | Path, images_dir: str | Path | None = None, *, ch
                                        f"1..2^31, got {str(entry.get(key))[:40]} (read from the file instead)")
         rows = np.asarray(boxes[image_id], np.float64).reshape(-1, 5)
         record = ImageRecord(entry["file_name"], image_dir / entry["file_name"], width, height,
-                             make_boxes(rows[:, :4], rows[:, 4].astype(np.int64), class_names, width, height,
-                                        report))
+                             make_boxes(xywh_to_xyxy(rows[:, :4]), rows[:, 4].astype(np.int64), class_names, width,
+                                        height, report))
         records.append(record)
     records = finish_records(records, report, check_images=check_images, skip_corrupt=skip_corrupt)
     return Dataset(image_dir, class_names or ["object"], records, report)
@@ -250,8 +250,8 @@ def dataset_to_coco(dataset: Dataset) -> dict:
     images, annotations = [], []
     for image_id, record in enumerate(dataset.images, start=1):
         images.append({"id": image_id, "file_name": record.name, "width": record.width, "height": record.height})
-        for (x1, y1, x2, y2), c in zip(record.boxes.xyxy.astype(np.float64).tolist(), record.boxes.class_id.tolist()):
-            w, h = x2 - x1, y2 - y1
+        xywh = xyxy_to_xywh(record.boxes.xyxy.astype(np.float64)).tolist()
+        for (x1, y1, w, h), c in zip(xywh, record.boxes.class_id.tolist()):
             annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": c + 1,
                                 "bbox": [round(x1, 4), round(y1, 4), round(w, 4), round(h, 4)],
                                 "area": round(w * h, 4), "iscrowd": 0})

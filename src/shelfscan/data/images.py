@@ -173,18 +173,22 @@ def inspect_images(paths: Sequence[str | Path], workers: int | None = None) -> l
         return list(pool.map(inspect_image, paths))
 
 
+def _open_error(path: str | Path, exc: FileNotFoundError | UnidentifiedImageError | ImageTooLarge) -> InputError:
+    """What to raise, naming ``path``, when opening it found no file, no image or too many pixels."""
+    if isinstance(exc, ImageTooLarge):
+        return ImageTooLarge(exc.pixels, exc.max_pixels, exc.size, where=path)
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: expected an image file, got no such file")
+    return InputError(f"{path}: expected an image file ({', '.join(RASTER_FORMATS)}), got a file that is not an image")
+
+
 def image_size(path: str | Path) -> tuple[int, int]:
     """``(width, height)`` from the file header only, EXIF orientation applied (the shape read_image returns)."""
     try:
         with open_raster(path) as image:
             return _oriented_size(image)
-    except FileNotFoundError as exc:
-        raise InputError(f"{path}: expected an image file, got no such file") from exc
-    except UnidentifiedImageError as exc:
-        raise InputError(f"{path}: expected an image file ({', '.join(RASTER_FORMATS)}), got a file that is not an "
-                         "image") from exc
-    except ImageTooLarge as exc:
-        raise ImageTooLarge(exc.pixels, exc.max_pixels, exc.size, where=path) from None
+    except (FileNotFoundError, UnidentifiedImageError, ImageTooLarge) as exc:
+        raise _open_error(path, exc) from (None if isinstance(exc, ImageTooLarge) else exc)
     except Exception as exc:  # noqa: BLE001 - whatever a broken header makes Pillow raise
         raise InputError(f"{path}: expected an image file, got an unreadable file ({type(exc).__name__}: "
                          f"{exc})") from exc
@@ -202,13 +206,8 @@ def read_image(path: str | Path) -> np.ndarray:
             load_strict(image)
             image = ImageOps.exif_transpose(image)
             return pil_to_rgb(image)
-    except FileNotFoundError as exc:
-        raise InputError(f"{path}: expected an image file, got no such file") from exc
-    except UnidentifiedImageError as exc:
-        raise InputError(f"{path}: expected an image file ({', '.join(RASTER_FORMATS)}), got a file that is not an "
-                         "image") from exc
-    except ImageTooLarge as exc:
-        raise ImageTooLarge(exc.pixels, exc.max_pixels, exc.size, where=path) from None
+    except (FileNotFoundError, UnidentifiedImageError, ImageTooLarge) as exc:
+        raise _open_error(path, exc) from (None if isinstance(exc, ImageTooLarge) else exc)
     except MemoryError:
         raise InputError(f"{path}: expected an image that fits in memory, got one that does not") from None
     except Exception as exc:  # noqa: BLE001 - whatever a broken file makes the decoder raise

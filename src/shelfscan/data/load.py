@@ -1,10 +1,4 @@
-"""Open any supported dataset by its path, and the steps every reader shares.
-
-Formats (``detect_format`` tells them apart by layout):
-    sku   ``images/`` + ``annotations/annotations_<split>.csv`` (SKU-110K), or one such CSV file.
-    coco  ``annotations/instances_<split>.json`` (or any ``*.json``) + ``images/``, or one JSON file.
-    yolo  ``images/`` + ``labels/`` (+ ``data.yaml``), flat or ``images/<split>/``, ``labels/<split>/``.
-    voc   ``Annotations/*.xml`` + ``JPEGImages/``, or XML files next to the images.
+"""The steps every dataset reader and writer shares (:mod:`shelfscan.data.formats` opens a dataset by its path).
 
 Shared conventions: ``Dataset.root`` is the folder image names are relative to; boxes past the image edge are
 clipped (``report.clipped_boxes``); boxes without area after clipping are dropped (``report.dropped_zero_area``);
@@ -15,24 +9,18 @@ from __future__ import annotations
 
 import codecs
 import csv
-import importlib
 import re
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from shelfscan.box_ops import clip_boxes
 from shelfscan.data.images import exists_as_file, inspect_images
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
 from shelfscan.detections import Detections
 from shelfscan.errors import FormatError, InputError
 
-FORMATS: dict[str, tuple[str, str]] = {  # format -> (module, reader function)
-    "sku": ("shelfscan.data.sku", "read_sku110k"),
-    "coco": ("shelfscan.data.coco", "read_coco"),
-    "yolo": ("shelfscan.data.yolo", "read_yolo"),
-    "voc": ("shelfscan.data.voc", "read_voc"),
-}
 _CLIP_TOLERANCE = 1e-3  # pixels: rounding in normalised (YOLO) coordinates is clipped without being counted
 
 
@@ -161,7 +149,7 @@ def make_boxes(xyxy: np.ndarray, class_id: np.ndarray, class_names: Sequence[str
                                    f"boxes beyond (dropped)")
             xyxy, class_id = xyxy[~huge], class_id[~huge]
     if width > 0 and height > 0 and len(xyxy):
-        clipped = np.clip(xyxy, 0.0, [width, height, width, height])
+        clipped = clip_boxes(xyxy, width, height)
         moved = np.abs(clipped - xyxy).max(axis=1) > _CLIP_TOLERANCE
         report.clipped_boxes += int(np.count_nonzero(moved))
         xyxy = clipped
@@ -221,63 +209,3 @@ def with_class_names(dataset: Dataset, class_names: Sequence[str]) -> Dataset:
                           Detections(r.boxes.xyxy, r.boxes.scores, index[r.boxes.class_id], names, r.boxes.data))
               for r in dataset.images]
     return Dataset(dataset.root, names, images, dataset.report)
-
-
-# -- detection and dispatch --------------------------------------------------------------------------------------
-def _has(folder: Path, pattern: str) -> bool:
-    return next(iter(folder.glob(pattern)), None) is not None
-
-
-def detect_format(path: str | Path) -> str:
-    """The format of the dataset at ``path``: ``"sku"``, ``"coco"``, ``"yolo"`` or ``"voc"``.
-
-    Raises:
-        InputError: nothing at ``path``, or a layout none of the readers knows (the message lists them).
-    """
-    path = Path(path)
-    if path.is_file():
-        by_suffix = {".csv": "sku", ".json": "coco", ".yaml": "yolo", ".yml": "yolo"}
-        if path.suffix.lower() in by_suffix:
-            return by_suffix[path.suffix.lower()]
-        raise InputError(f"{path}: expected a dataset folder or a .csv (SKU-110K), .json (COCO) or .yaml (YOLO) "
-                         f"file, got suffix {path.suffix!r}")
-    if not path.is_dir():
-        raise InputError(f"{path}: expected a dataset file or folder, got nothing at that path")
-    ann = path / "annotations"
-    if _has(ann, "annotations_*.csv") or _has(path, "annotations_*.csv"):
-        return "sku"
-    if _has(ann, "*.json") or _has(path, "*.json"):
-        return "coco"
-    if (path / "labels").is_dir() or _has(path, "*/labels") or _has(path, "data.yaml"):
-        return "yolo"
-    if (path / "Annotations").is_dir() or _has(path, "*.xml"):
-        return "voc"
-    if _has(ann, "*.csv") or _has(path, "*.csv"):
-        return "sku"
-    raise InputError(f"{path}: expected a dataset layout: SKU-110K (annotations/annotations_<split>.csv + "
-                     f"images/), COCO (annotations/*.json + images/), YOLO (images/ + labels/ [+ data.yaml]) or "
-                     f"VOC (Annotations/*.xml + JPEGImages/); got none of these")
-
-
-def _module(fmt: str):
-    if fmt not in FORMATS:
-        raise InputError(f"dataset format: expected one of {sorted(FORMATS)}, got {fmt!r}")
-    return importlib.import_module(FORMATS[fmt][0])
-
-
-def list_splits(path: str | Path, format: str | None = None) -> list[str]:
-    """Split names the dataset at ``path`` holds ([] for a dataset without splits, or a single file)."""
-    fmt = format or detect_format(path)
-    return _module(fmt).available_splits(path)
-
-
-def load_dataset(path: str | Path, split: str | None = None, *, format: str | None = None,
-                 check_images: bool = True, skip_corrupt: bool = True) -> Dataset:
-    """Read the dataset at ``path`` in its format (``format`` or :func:`detect_format`).
-
-    When ``path`` holds several splits, ``split`` is required (the error lists them), unless there is only one.
-    """
-    fmt = format or detect_format(path)
-    module = _module(fmt)
-    reader = getattr(module, FORMATS[fmt][1])
-    return reader(path, split=split, check_images=check_images, skip_corrupt=skip_corrupt)

@@ -1,4 +1,5 @@
-"""The predictions CSV that ``shelfscan detect`` writes and ``shelfscan eval`` reads.
+"""The predictions CSV that ``shelfscan detect`` writes and ``shelfscan eval`` reads, and the COCO JSON and YOLO
+labels that ``detect --format coco|yolo`` writes instead.
 
 Header ``image_name,x1,y1,x2,y2,score,class``; the class column is left out for one-class models. One row per box,
 absolute pixel corners; ``image_name`` is relative to the folder that was given to ``detect``. An image without any
@@ -10,17 +11,20 @@ The file is machine-written, so :func:`read_predictions_csv` is strict: the firs
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from shelfscan.box_ops import xyxy_to_cxcywh
 from shelfscan.data.load import format_number, natural_sorted, split_csv_line, text_lines
 from shelfscan.detections import Detections
 from shelfscan.errors import FormatError, InputError
 
 HEADER = ("image_name", "x1", "y1", "x2", "y2", "score", "class")
+PREDICTION_FORMATS = ("csv", "coco", "yolo")  # what :func:`write_predictions` (``shelfscan detect --format``) writes
 COORD_DECIMALS = 3
 SCORE_DECIMALS = 6
 
@@ -60,6 +64,59 @@ def write_predictions_csv(path: str | Path, predictions: Mapping[str, Detections
                     row.append(labels[k])
                 writer.writerow(row)
     return path
+
+
+def write_predictions_coco(path: str | Path, predictions: Mapping[str, Detections],
+                           sizes: Mapping[str, tuple[int, int]], class_names: Sequence[str]) -> Path:
+    """Write ``predictions`` as one COCO JSON at ``path``: ``images`` (ids 1.. in order, with each image's
+    ``sizes[name]`` = (width, height)), ``annotations`` (COCO results with ``score``, plus ``id``, ``area`` = w * h
+    and ``iscrowd`` 0) and ``categories`` (ids 1.. in ``class_names`` order); returns ``path``."""
+    images, anns = [], []
+    for image_id, (name, det) in enumerate(predictions.items(), 1):
+        width, height = sizes[name]
+        images.append({"id": image_id, "file_name": name, "width": width, "height": height})
+        for r in det.to_coco_results(image_id):
+            anns.append({**r, "id": len(anns) + 1, "area": r["bbox"][2] * r["bbox"][3], "iscrowd": 0})
+    cats = [{"id": i + 1, "name": n} for i, n in enumerate(class_names)]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
+    return path
+
+
+def write_predictions_yolo(folder: str | Path, predictions: Mapping[str, Detections],
+                           sizes: Mapping[str, tuple[int, int]], class_names: Sequence[str]) -> Path:
+    """Write ``predictions`` as YOLO labels with a score column: ``folder/labels/<name>.txt``, one line
+    ``class cx cy w h score`` per box (normalised by ``sizes[name]`` = (width, height); 6 decimals, the score 5),
+    an empty file for an image without boxes, and ``folder/data.yaml`` with the class names; returns ``folder``."""
+    folder = Path(folder)
+    labels = folder / "labels"
+    labels.mkdir(parents=True, exist_ok=True)
+    for name, det in predictions.items():
+        width, height = sizes[name]
+        cxcywh = xyxy_to_cxcywh(det.xyxy.astype(np.float64)) / np.array([width, height, width, height], np.float64)
+        lines = [f"{c} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f} {s:.5f}"
+                 for (cx, cy, w, h), s, c in zip(cxcywh.tolist(), det.scores.tolist(), det.class_id.tolist())]
+        target = labels / Path(name).with_suffix(".txt")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("\n".join(lines) + ("\n" if lines else ""))
+    (folder / "data.yaml").write_text("names:\n" + "".join(f"  {i}: {n}\n" for i, n in enumerate(class_names)))
+    return folder
+
+
+def write_predictions(out: str | Path, fmt: str, predictions: Mapping[str, Detections],
+                      sizes: Mapping[str, tuple[int, int]], class_names: Sequence[str]) -> Path:
+    """Write ``predictions`` in ``fmt``: ``"csv"`` (:func:`write_predictions_csv`, file ``out``), ``"coco"``
+    (:func:`write_predictions_coco`, file ``out``) or ``"yolo"`` (:func:`write_predictions_yolo`, folder ``out``).
+    ``sizes``: image name -> (width, height), used by coco and yolo."""
+    if fmt not in PREDICTION_FORMATS:
+        raise InputError(f"write_predictions fmt: expected one of {list(PREDICTION_FORMATS)}, got {fmt!r}")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        return write_predictions_csv(out, predictions)
+    if fmt == "coco":
+        return write_predictions_coco(out, predictions, sizes, class_names)
+    return write_predictions_yolo(out, predictions, sizes, class_names)
 
 
 def _header(path: Path, row: list[str] | None) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 import yaml
 
+from shelfscan.box_ops import cxcywh_to_xyxy, xyxy_to_cxcywh
 from shelfscan.data.images import ImageTooLarge, copy_image, find_images, image_size, inspect_images
 from shelfscan.data.load import choose_split, format_number, inside, make_boxes, text_lines
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
@@ -86,7 +87,7 @@ def read_class_names(yaml_path: Path) -> list[str]:
 
 def _parse_labels(label_path: Path, num_classes: int, report: LoadReport) -> tuple[np.ndarray, np.ndarray]:
     """Boxes of one label file: normalised xyxy float64 (N, 4) and class ids (N,); bad lines are reported."""
-    rows, ids = [], []
+    rows, ids, centred = [], [], []
     for line_no, line, problem in text_lines(label_path):  # UTF-8, a byte-order mark at the start dropped
         if problem is not None:
             report.problems.append(f"{label_path}:{line_no}: {problem}")
@@ -110,14 +111,14 @@ def _parse_labels(label_path: Path, num_classes: int, report: LoadReport) -> tup
         if problem is not None:
             report.problems.append(f"{label_path}:{line_no}: {problem}")
             continue
-        if len(fields) == 5:
-            _, cx, cy, w, h = values
-            rows.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
-        else:
-            xs, ys = values[1::2], values[2::2]
-            rows.append((min(xs), min(ys), max(xs), max(ys)))
+        centred.append(len(fields) == 5)
+        xs, ys = values[1::2], values[2::2]
+        rows.append(values[1:] if centred[-1] else (min(xs), min(ys), max(xs), max(ys)))
         ids.append(int(values[0]))
-    return np.asarray(rows, np.float64).reshape(-1, 4), np.asarray(ids, np.int64)
+    xyxy = np.asarray(rows, np.float64).reshape(-1, 4)
+    box_lines = np.asarray(centred, bool)  # the lines ``class cx cy w h``; the others were polygons
+    xyxy[box_lines] = cxcywh_to_xyxy(xyxy[box_lines])
+    return xyxy, np.asarray(ids, np.int64)
 
 
 def _layout(folder: Path, split: str | None) -> tuple[Path, Path | None, Path, Path]:
@@ -236,12 +237,10 @@ def write_yolo(dataset: Dataset, out_dir: str | Path, split: str | None = None) 
         copy_image(record.path, inside(out_dir / "images" / sub, record.name))
         label_path = inside(out_dir / "labels" / sub, Path(record.name).with_suffix(".txt").as_posix())
         label_path.parent.mkdir(parents=True, exist_ok=True)
-        xyxy = record.boxes.xyxy.astype(np.float64)
-        w, h = float(record.width), float(record.height)
-        lines = []
-        for (x1, y1, x2, y2), c in zip(xyxy.tolist(), record.boxes.class_id.tolist()):
-            values = ((x1 + x2) / 2 / w, (y1 + y2) / 2 / h, (x2 - x1) / w, (y2 - y1) / h)
-            lines.append(" ".join([str(c)] + [format_number(v, 8) for v in values]))
+        size = np.array([record.width, record.height] * 2, np.float64)
+        cxcywh = xyxy_to_cxcywh(record.boxes.xyxy.astype(np.float64)) / size
+        lines = [" ".join([str(c)] + [format_number(v, 8) for v in values])
+                 for values, c in zip(cxcywh.tolist(), record.boxes.class_id.tolist())]
         label_path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     doc.pop("path", None)  # ultralytics resolves a relative 'path' against its own datasets dir, not this folder
     images = (Path("images") / sub).as_posix()

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import cv2
 import numpy as np
 
+from shelfscan.box_ops import box_sizes
 from shelfscan.errors import InputError, expect
+from shelfscan.imageops import hist_bins, resize, rgb_to_hsv
 
 # HSV histogram of the central part of a crop (the label): hue x saturation x value bins
 COLOUR_BINS: tuple[int, int, int] = (16, 4, 2)
 COLOUR_MARGIN = 0.125  # fraction of the crop left out on each side (shelf edges, neighbours, hands)
+HSV_RANGES = ((0, 180), (0, 256), (0, 256))  # OpenCV's 8-bit HSV: hue 0..179
+_CHUNK = 256  # crops converted to HSV at a time (bounded memory for thousands of boxes)
 
 
 def check_rgb_image(image: np.ndarray, what: str = "image") -> np.ndarray:
@@ -47,9 +50,8 @@ def box_windows(xyxy: np.ndarray, width: int, height: int, context: float = 0.0)
         window holds at least one pixel, also for boxes that are empty or lie outside the photo.
     """
     boxes = check_boxes(xyxy).astype(np.float64)
-    w = np.clip(boxes[:, 2] - boxes[:, 0], 0, None)
-    h = np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-    grown = boxes + np.stack([-w, -h, w, h], 1) * context
+    size = box_sizes(boxes)
+    grown = boxes + np.concatenate([-size, size], 1) * context
     x1 = np.clip(np.floor(grown[:, 0]), 0, width - 1)
     y1 = np.clip(np.floor(grown[:, 1]), 0, height - 1)
     x2 = np.clip(np.ceil(grown[:, 2]), x1 + 1, width)
@@ -58,12 +60,12 @@ def box_windows(xyxy: np.ndarray, width: int, height: int, context: float = 0.0)
 
 
 def resize_crop(crop: np.ndarray, size: int) -> np.ndarray:
-    """One crop (h, w, 3) uint8 -> (size, size, 3) uint8 (aspect not kept: products fill the square)."""
+    """One crop (h, w, 3) uint8 -> (size, size, 3) uint8 (aspect not kept: products fill the square): area
+    averaging when both sides shrink, else bilinear (as ``cv2.INTER_AREA`` / ``cv2.INTER_LINEAR``)."""
     h, w = crop.shape[:2]
     if (h, w) == (size, size):
         return np.ascontiguousarray(crop)
-    interp = cv2.INTER_AREA if h > size and w > size else cv2.INTER_LINEAR
-    return cv2.resize(np.ascontiguousarray(crop), (size, size), interpolation=interp)
+    return resize(crop, (size, size), "area" if h > size and w > size else "linear")
 
 
 def crop_boxes(image: np.ndarray, xyxy: np.ndarray, size: int, context: float = 0.0) -> np.ndarray:
@@ -96,11 +98,11 @@ def resize_crops(crops: Sequence[np.ndarray], size: int) -> np.ndarray:
 
 
 def central_hsv(crop: np.ndarray, margin: float = COLOUR_MARGIN) -> np.ndarray:
-    """The central region of a square (S, S, 3) uint8 RGB crop (``margin`` of the side left out on each border,
-    at least one pixel kept) in OpenCV's HSV (hue 0..179)."""
-    s = crop.shape[0]
+    """The central region of square uint8 RGB crops, (S, S, 3) or (N, S, S, 3) (``margin`` of the side left out
+    on each border, at least one pixel kept), in OpenCV's HSV (hue 0..179): (..., S', S', 3) uint8."""
+    s = crop.shape[-2]
     m = min(int(round(s * margin)), (s - 1) // 2)
-    return cv2.cvtColor(np.ascontiguousarray(crop[m:s - m, m:s - m]), cv2.COLOR_RGB2HSV)
+    return rgb_to_hsv(crop[..., m:s - m, m:s - m, :])
 
 
 def colour_histograms(crops: np.ndarray, bins: tuple[int, int, int] = COLOUR_BINS,
@@ -116,12 +118,16 @@ def colour_histograms(crops: np.ndarray, bins: tuple[int, int, int] = COLOUR_BIN
         float32 (N, prod(bins)): square roots of the normalised histogram counts (Hellinger mapping), so that
         each row has unit L2 norm and dot products are Bhattacharyya coefficients.
     """
-    n = len(crops)
-    out = np.zeros((n, int(np.prod(bins))), np.float32)
-    if n == 0:
-        return out
-    for i in range(n):
-        hsv = central_hsv(crops[i], margin)
-        hist = cv2.calcHist([hsv], [0, 1, 2], None, list(bins), [0, 180, 0, 256, 0, 256]).ravel()
-        out[i] = np.sqrt(hist / max(float(hist.sum()), 1.0))
+    n, size = len(crops), int(np.prod(bins))
+    out = np.zeros((n, size), np.float32)
+    for start in range(0, n, _CHUNK):
+        hsv = central_hsv(crops[start:start + _CHUNK], margin)  # (B, S', S', 3)
+        idx = np.zeros(hsv.shape[:-1], np.int64)
+        inside = np.ones(hsv.shape[:-1], bool)
+        for c, (nb, (lo, hi)) in enumerate(zip(bins, HSV_RANGES)):  # the joint bin, as cv2.calcHist counts it
+            b = hist_bins(hsv[..., c], nb, lo, hi)
+            idx, inside = idx * nb + b, inside & (b >= 0)
+        idx = idx + size * np.arange(len(hsv)).reshape(-1, 1, 1)
+        hist = np.bincount(idx[inside], minlength=len(hsv) * size).reshape(len(hsv), size).astype(np.float64)
+        out[start:start + len(hsv)] = np.sqrt(hist / np.maximum(hist.sum(1, keepdims=True), 1.0))
     return out

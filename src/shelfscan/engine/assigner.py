@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torchvision.ops import box_iou
+
+from shelfscan.engine.box_ops_torch import box_centres, box_iou
 
 
 @dataclass
@@ -66,7 +67,7 @@ class TaskAlignedAssigner:
         metric = align + inside * self.eps  # inside points always beat outside ones
         no_point = ~inside.any(1)
         if no_point.any():
-            cxy = (gt[no_point, :2] + gt[no_point, 2:]) / 2
+            cxy = box_centres(gt[no_point])
             d = torch.cdist(cxy, points)
             near = d.topk(min(3, a), largest=False).indices
             metric[no_point] = 0

@@ -2,16 +2,19 @@
 jitter."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
+from shelfscan.box_ops import box_area, box_centres, box_sizes, clip_boxes
+from shelfscan.engine.train_config import TrainConfig
 from shelfscan.errors import expect
+from shelfscan.imageops import import_cv2
+from shelfscan.inference.tiling import PAD_VALUE  # the padding grey of every network input
 
-PAD_VALUE = 114
+cv2 = import_cv2("training augmentation (shelfscan.engine.augment)")
 
 
 def scale_and_crop(image: np.ndarray, boxes: np.ndarray, labels: np.ndarray, rng: np.random.Generator, *,
-                   imgsz: int, crop: int | tuple[int, int], scale_range: tuple[float, float] = (0.7, 1.4),
+                   imgsz: int, crop: int | tuple[int, int], scale_range: tuple[float, float] = TrainConfig.scale_range,
                    min_visible: float = 0.45) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scale the photo so its longest side is ``imgsz · U(scale_range)`` (log-uniform), then cut a ``crop²``
     window (or ``crop = (width, height)``) at native pixels of that scale (DenseDet-style), padding with grey
@@ -31,7 +34,7 @@ def scale_and_crop(image: np.ndarray, boxes: np.ndarray, labels: np.ndarray, rng
     # crop window: prefer windows that contain products (sample the centre around a random box half the time)
     if len(b) and rng.random() < 0.5:
         c = b[rng.integers(len(b))]
-        cx, cy = (c[0] + c[2]) / 2, (c[1] + c[3]) / 2
+        cx, cy = box_centres(c)[0]
         x0 = int(np.clip(cx - rng.uniform(0, crop_w), 0, max(0, w - crop_w)))
         y0 = int(np.clip(cy - rng.uniform(0, crop_h), 0, max(0, h - crop_h)))
     else:
@@ -43,17 +46,15 @@ def scale_and_crop(image: np.ndarray, boxes: np.ndarray, labels: np.ndarray, rng
     if len(b) == 0:
         return out, b.reshape(0, 4), labels[:0]
     b = b - np.array([x0, y0, x0, y0], np.float32)
-    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    cw, ch = min(crop_w, w - x0), min(crop_h, h - y0)
-    clipped = np.stack([b[:, 0].clip(0, cw), b[:, 1].clip(0, ch), b[:, 2].clip(0, cw), b[:, 3].clip(0, ch)], 1)
-    vis = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
-    keep = (vis >= min_visible * np.maximum(area, 1e-6)) & (clipped[:, 2] - clipped[:, 0] >= 2) & \
-           (clipped[:, 3] - clipped[:, 1] >= 2)
+    area = box_area(b, dtype=None)
+    clipped = clip_boxes(b, min(crop_w, w - x0), min(crop_h, h - y0))
+    size = box_sizes(clipped, dtype=None)
+    keep = (size.prod(1) >= min_visible * np.maximum(area, 1e-6)) & (size >= 2).all(1)
     return out, clipped[keep], labels[keep]
 
 
 def mosaic(samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], rng: np.random.Generator, *, imgsz: int,
-           crop: int, scale_range: tuple[float, float] = (0.7, 1.4), min_visible: float = 0.45,
+           crop: int, scale_range: tuple[float, float] = TrainConfig.scale_range, min_visible: float = 0.45,
            centre_range: tuple[float, float] = (0.3, 0.7)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Four photos in one ``crop²`` sample (YOLOv4-style mosaic): a random point splits the square into four
     rectangles and each is filled by :func:`scale_and_crop` of one photo (same scale jitter, same rule for boxes

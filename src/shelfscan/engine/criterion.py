@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torchvision.ops import generalized_box_iou_loss
 
 from shelfscan.engine.assigner import TaskAlignedAssigner
+from shelfscan.engine.box_ops_torch import generalized_box_iou_loss, paired_iou
 
 
 class DetectionCriterion:
@@ -58,13 +58,3 @@ class DetectionCriterion:
         total = self.cls_weight * loss_cls + self.box_weight * loss_box + self.iou_weight * loss_iou
         return {"loss": total, "cls": loss_cls.detach(), "box": loss_box.detach(), "iou": loss_iou.detach(),
                 "num_fg": fg.sum().detach()}
-
-
-def paired_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """IoU of a[i] with b[i]: a, b (N, 4) xyxy -> (N,) in [0, 1]."""
-    lt = torch.maximum(a[:, :2], b[:, :2])
-    rb = torch.minimum(a[:, 2:], b[:, 2:])
-    inter = (rb - lt).clamp(min=0).prod(1)
-    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(1)
-    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(1)
-    return (inter / (area_a + area_b - inter).clamp(min=1e-9)).clamp(0, 1)

@@ -9,17 +9,28 @@ from torch.utils.data import Dataset as TorchDataset
 
 from shelfscan.data.records import ImageRecord
 from shelfscan.engine.augment import color_jitter, hflip, mosaic, scale_and_crop
+from shelfscan.engine.train_config import TrainConfig
 
 
-@dataclass
+@dataclass(frozen=True)
 class AugmentConfig:
-    imgsz: int = 1024
-    crop: int = 512
-    scale_range: tuple[float, float] = (0.7, 1.4)
+    """How one training sample is made; the settings a run shares with :class:`TrainConfig` default to its.
+
+    Attributes:
+        imgsz: working resolution the photo is scaled around. crop: side of the sample cut at that scale.
+        scale_range: scale jitter (log-uniform) around ``imgsz``.
+        hflip: probability of a horizontal flip. color: whether colour jitter is applied.
+        mosaic: probability that a real photo's sample is a mosaic of it and 3 other real photos.
+        mosaic_scale: scale jitter of the mosaic pieces (None: ``scale_range``).
+    """
+
+    imgsz: int = TrainConfig.imgsz
+    crop: int = TrainConfig.crop
+    scale_range: tuple[float, float] = TrainConfig.scale_range
     hflip: float = 0.5
     color: bool = True
-    mosaic: float = 0.0  # probability that a real photo's sample is a mosaic of it and 3 other real photos
-    mosaic_scale: tuple[float, float] | None = None  # scale jitter of the mosaic pieces (None: scale_range)
+    mosaic: float = TrainConfig.mosaic
+    mosaic_scale: tuple[float, float] | None = TrainConfig.mosaic_scale
 
 
 class ShelfTrainSet(TorchDataset):

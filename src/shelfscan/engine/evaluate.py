@@ -5,6 +5,7 @@ import numpy as np
 
 from shelfscan.data.records import Dataset, ImageRecord
 from shelfscan.detections import Detections
+from shelfscan.metrics.config import EvalConfig
 
 
 def predict_dataset(detector, dataset: Dataset, *, progress: bool = False) -> dict[str, Detections]:
@@ -46,7 +47,7 @@ def _mean_of_defined(values: list[float]) -> float:
 
 
 def per_class_scores(dataset: Dataset, preds: dict[str, Detections], class_names: list[str], *,
-                     max_det: int = 300, count_threshold: float = 0.5) -> dict:
+                     max_det: int = EvalConfig.max_det, count_threshold: float = EvalConfig.count_threshold) -> dict:
     """Each class scored on the images whose dataset labels it, then averaged over the scored classes.
 
     A predicted class is judged only where it is annotated: gaps found on a products-only photo are neither
@@ -70,8 +71,9 @@ def per_class_scores(dataset: Dataset, preds: dict[str, Detections], class_names
     return out
 
 
-def evaluate_detector(detector, dataset: Dataset, *, max_det: int = 300, count_threshold: float = 0.5,
-                      progress: bool = False, class_agnostic: bool = True) -> dict:
+def evaluate_detector(detector, dataset: Dataset, *, max_det: int = EvalConfig.max_det,
+                      count_threshold: float = EvalConfig.count_threshold, progress: bool = False,
+                      class_agnostic: bool = True) -> dict:
     """AP@[.5:.95], AP50, AP75, AR@max_det and count MAE of ``detector``.
 
     ``class_agnostic=True`` is the SKU-110K protocol; ``False`` scores each of the detector's classes on the

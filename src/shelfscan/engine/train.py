@@ -143,7 +143,7 @@ def validate(cfg: TrainConfig, model: ShelfDetector, data: TrainData, device: to
     from shelfscan.inference.detector import Detector
 
     model.eval()
-    det = Detector(model, imgsz=cfg.imgsz, conf=0.05, max_det=cfg.max_det_val, device=str(device))
+    det = Detector(model, imgsz=cfg.imgsz, conf=cfg.val_conf, max_det=cfg.max_det_val, device=str(device))
     scores = evaluate_detector(det, data.val_ds, max_det=cfg.max_det_val, class_agnostic=data.agnostic_val)
     return {f"val_{k}": v for k, v in scores.items()}
 

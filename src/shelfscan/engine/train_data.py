@@ -24,7 +24,7 @@ def _load_split(path: str, split: str | None, role: str = "train"):
     """The ``split`` of the dataset at ``path``. A dataset without splits is read whole; when ``split`` is missing
     and the dataset has one other split, that one is used with a notice - except, for training, a validation or
     test split (``--split train`` on a dataset that only has ``val`` must not train on its validation photos)."""
-    from shelfscan.data.load import list_splits, load_dataset
+    from shelfscan.data.formats import list_splits, load_dataset
 
     splits = list_splits(path)
     if not splits:  # a flat dataset (e.g. YOLO images/ + labels/): no named splits

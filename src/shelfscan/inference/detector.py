@@ -7,24 +7,22 @@ The network runs in ONNX Runtime (shipped models and ``.onnx`` files; no torch n
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from shelfscan.box_ops import clip_boxes, xyxy_to_xywh
 from shelfscan.detections import Detections
-from shelfscan.errors import expect
+from shelfscan.errors import InputError, expect
+from shelfscan.imageops import resize
+from shelfscan.inference.config import InferenceConfig, check_imgsz
 from shelfscan.inference.predict import postprocess
-from shelfscan.inference.tiling import pad_to_multiple, seam_boxes, tile_grid
+from shelfscan.inference.tiling import contained_fragments, pad_to_multiple, seam_boxes, tile_grid
 from shelfscan.models.shipped import class_noun, shipped_model
 
-AUTO_PROBE = 640          # longest side of the first pass of imgsz="auto"
-AUTO_RANGE = (320, 2048)  # sizes it may choose
-AUTO_MIN_BOXES = 8
-AUTO_CONF = 0.25          # the first pass's own score threshold: the size chosen never depends on `conf`
-AUTO_SIDE = 40.0          # product side (first-pass pixels) that imgsz="auto" aims for
-RUNTIMES = ("auto", "torch", "onnx")
+SETTINGS = ("conf", "iou", "max_det", "tile", "merger", "tta", "auto_side")  # read-only views of Detector.config
 
 
 def _onnx_available() -> bool:
@@ -64,72 +62,75 @@ def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None):
     return TorchDetectorModel(model, device=device, threads=threads)
 
 
+def _setting(name: str) -> property:
+    return property(lambda self: getattr(self.config, name),
+                    doc=f"``config.{name}`` (read-only; see :class:`~shelfscan.inference.config.InferenceConfig`)")
+
+
+def merged_config(config: InferenceConfig | None, options: dict[str, Any]) -> InferenceConfig:
+    """``config`` (default ``InferenceConfig()``) with the keyword ``options`` set on it (they win over it);
+    InputError for an option :class:`InferenceConfig` does not have or a value it refuses."""
+    expect(config is None or isinstance(config, InferenceConfig), "Detector config", "an InferenceConfig or None",
+           type(config).__name__)
+    unknown = sorted(set(options) - set(InferenceConfig.names()))
+    if unknown:
+        raise InputError(f"Detector: expected options among {list(InferenceConfig.names())}, got unknown "
+                         f"{', '.join(unknown)}")
+    return InferenceConfig(**options) if config is None else replace(config, **options)
+
+
 class Detector:
     """Dense product detector.
 
     Args:
         model: shipped model name (``"shelf"``), path to a checkpoint or to an exported ``.onnx`` file, a
             :class:`ShelfDetector`, an ``OnnxDetectorModel``, or None (the default shipped model).
-        imgsz: working resolution: the photo is scaled so its longest side is ``imgsz``. ``"auto"``: a first pass
-            at ``AUTO_PROBE`` px (score threshold ``AUTO_CONF``, whatever ``conf`` is) measures the median
-            product side, and the photo is run at the size that makes it ``auto_side`` px, clamped to
-            ``AUTO_RANGE`` (the model's size when the first pass finds fewer than ``AUTO_MIN_BOXES``). Default
-            (None): the shipped-model table's choice (``"auto"`` for the shelf model), else the model's own size.
-        auto_side: product side in first-pass pixels that ``"auto"`` aims for (default ``AUTO_SIDE``).
-        conf: score threshold. iou: NMS IoU threshold. max_det: most boxes per photo (default 1000).
-        runtime: ``"auto"`` (shipped models run their ONNX twin on the CPU, checkpoints PyTorch), ``"torch"``,
-            ``"onnx"``.
-        tile: when set, the scaled photo is cut into overlapping ``tile``-pixel tiles; detections are merged
-            across seams without duplicates.
-        hard_score_rate: r in score = cls^r · iou^(1−r) (default: the model's).
-        merger: ``"nms"`` (default) or ``"em"`` (the SKU-110K EM-Merger on raw candidates).
-        device: ``"cpu"`` or a torch/ONNX Runtime GPU device. threads: CPU threads of the runtime.
-        tta: also run the mirrored photo and merge both passes' candidates (twice the time).
+        config: an :class:`~shelfscan.inference.config.InferenceConfig` (default: ``InferenceConfig()``, whose
+            fields are every default: ``conf`` 0.25, ``iou`` 0.6, ``max_det`` 1000, ``merger`` ``"nms"``, ...).
+        **options: any field of ``InferenceConfig`` (``imgsz``, ``conf``, ``iou``, ``max_det``, ``tile``,
+            ``merger``, ``hard_score_rate``, ``tta``, ``device``, ``threads``, ``runtime``, ``auto_side``, ...),
+            set on ``config``; an option wins over the same field of a ``config`` given too. ``imgsz="auto"``: a
+            first pass at ``auto_probe`` px (score threshold ``auto_conf``, whatever ``conf`` is) measures the
+            median product side, and the photo is run at the size that makes it ``auto_side`` px, clamped to
+            ``auto_range`` (the model's size when the first pass finds fewer than ``auto_min_boxes``);
+            ``imgsz=None``: the shipped-model table's choice (``"auto"`` for the shelf model), else the model's.
 
     Attributes:
+        config: the :class:`InferenceConfig` it runs with (frozen). conf, iou, max_det, tile, merger, tta,
+            auto_side: its fields, read-only.
+        imgsz: the working size (the model's own when ``auto``, which picks one per photo: each result's
+            ``metadata["imgsz"]`` says which ran). auto: whether ``imgsz="auto"``.
+        hard_score_rate: ``config.hard_score_rate``, else the model's.
         runtime: ``"onnxruntime"`` or ``"pytorch"``. model: the object running the network.
         noun: what its boxes are called (``"products"``, ``"items"``): the shipped-model table's, else
             :func:`~shelfscan.models.shipped.class_noun` of its classes.
-        last_imgsz: the working size of the last photo predicted (``"auto"`` picks one per photo).
     """
 
-    def __init__(self, model: Any = None, *, imgsz: int | str | None = None, conf: float = 0.25, iou: float = 0.6,
-                 max_det: int = 1000, tile: int | None = None, hard_score_rate: float | None = None,
-                 merger: str = "nms", device: str = "cpu", threads: int | None = None, runtime: str = "auto",
-                 auto_side: float = AUTO_SIDE, tta: bool = False) -> None:
-        expect(0.0 <= conf <= 1.0, "conf", "a number in [0, 1]", conf)
-        expect(0.0 < iou <= 1.0, "iou", "a number in (0, 1]", iou)
-        expect(isinstance(max_det, int) and max_det > 0, "max_det", "a positive integer", max_det)
-        expect(merger in ("nms", "em"), "merger", "'nms' or 'em'", merger)
-        expect(runtime in RUNTIMES, "runtime", f"one of {RUNTIMES}", runtime)
-        expect(imgsz is None or imgsz == "auto" or (isinstance(imgsz, (int, np.integer)) and imgsz >= 32), "imgsz",
-               "an integer ≥ 32, 'auto' or None", imgsz)
-        expect(auto_side > 0, "auto_side", "a positive number of pixels", auto_side)
-        expect(tile is None or (isinstance(tile, int) and tile >= 32), "tile", "None or an integer ≥ 32", tile)
-        self.model = load_runtime(model, runtime=runtime, device=device, threads=threads)
+    conf, iou, max_det, tile, merger, tta, auto_side = (_setting(name) for name in SETTINGS)
+
+    def __init__(self, model: Any = None, *, config: InferenceConfig | None = None, **options: Any) -> None:
+        self.config = config = merged_config(config, options)
+        self.model = load_runtime(model, runtime=config.runtime, device=config.device, threads=config.threads)
         entry = shipped_model(model) if model is None or isinstance(model, str) else None
+        imgsz = config.imgsz
         if imgsz is None:
             imgsz = entry.imgsz if entry is not None and entry.imgsz is not None else self.model.config.imgsz
         self.auto = imgsz == "auto"
         self.imgsz = int(self.model.config.imgsz if self.auto else imgsz)
-        self.auto_side, self.tta = float(auto_side), bool(tta)
-        self.conf, self.iou, self.max_det, self.tile, self.merger = conf, iou, max_det, tile, merger
         cfg_rate = self.model.config.hard_score_rate
-        self.hard_score_rate = cfg_rate if hard_score_rate is None else hard_score_rate
-        self.last_imgsz = self.imgsz
+        self.hard_score_rate = cfg_rate if config.hard_score_rate is None else config.hard_score_rate
         self.noun = entry.noun if entry is not None else class_noun(self.class_names)
 
     def with_imgsz(self, imgsz: int | str | None) -> "Detector":
         """A copy that shares this detector's network and options but runs at ``imgsz`` (an integer ≥ 32 or
-        ``"auto"``; None: a plain copy). Its ``last_imgsz`` is its own, so one copy per request tells which
-        size that request used."""
-        expect(imgsz is None or imgsz == "auto" or (isinstance(imgsz, (int, np.integer)) and not isinstance(
-            imgsz, bool) and imgsz >= 32), "imgsz", "an integer ≥ 32, 'auto' or None", imgsz)
+        ``"auto"``; None: a plain copy). The size each photo ran at comes back in its result's
+        ``metadata["imgsz"]``."""
+        check_imgsz(imgsz)
         other = copy.copy(self)
         if imgsz is not None:
+            other.config = replace(self.config, imgsz=imgsz)
             other.auto = imgsz == "auto"
             other.imgsz = int(self.model.config.imgsz if other.auto else imgsz)
-            other.last_imgsz = other.imgsz
         return other
 
     @property
@@ -157,15 +158,14 @@ class Detector:
         h, w = image.shape[:2]
         res = postprocess(self._forward(image), conf=self.conf if conf is None else conf, iou=self.iou,
                           max_det=self.max_det, hard_score_rate=self.hard_score_rate, merger=self.merger,
-                          image_size=(w, h))[0]
-        b = res["boxes"]
-        b[:, 0::2] = b[:, 0::2].clip(0, w)
-        b[:, 1::2] = b[:, 1::2].clip(0, h)
+                          image_size=(w, h), pre_nms_topk=self.config.pre_nms_topk)[0]
+        res["boxes"] = clip_boxes(res["boxes"], w, h)
         return res
 
     def predict(self, image: Any) -> Detections | list[Detections]:
         """image: RGB uint8 (H, W, 3), PIL image or path -> :class:`Detections` in the photo's pixels, with
-        ``data["iou_score"]`` (predicted IoU of each box) and ``data["imgsz"]`` (the working size used, one value
+        ``data["iou_score"]`` (predicted IoU of each box) and the working size this photo ran at (``"auto"``
+        picks one per photo) in ``metadata["imgsz"]`` (an int, also with no box) and ``data["imgsz"]`` (one value
         per box). A list (or tuple) of images -> a list of Detections, in order."""
         from shelfscan.data.images import as_rgb
 
@@ -173,28 +173,28 @@ class Detector:
             return [self.predict(im) for im in image]
         rgb = as_rgb(image, "Detector.predict image")
         h0, w0 = rgb.shape[:2]
-        imgsz = self.choose_imgsz(rgb) if self.auto else self.imgsz
-        self.last_imgsz = imgsz
+        imgsz = int(self.choose_imgsz(rgb) if self.auto else self.imgsz)
         scaled, scale = _scale_longest(rgb, imgsz)
         h, w = scaled.shape[:2]
         if self.tile is None or (w <= self.tile and h <= self.tile):
             res = self._run(scaled)
         else:
             res = self._run_tiled(scaled)
-        boxes = res["boxes"] / scale
-        boxes[:, 0::2] = boxes[:, 0::2].clip(0, w0)
-        boxes[:, 1::2] = boxes[:, 1::2].clip(0, h0)
+        boxes = clip_boxes(res["boxes"] / scale, w0, h0)
         return Detections(boxes, res["scores"], res["labels"], self.class_names,
-                          {"iou_score": res["iou_scores"], "imgsz": np.full(len(boxes), imgsz, np.int64)})
+                          {"iou_score": res["iou_scores"], "imgsz": np.full(len(boxes), imgsz, np.int64)},
+                          {"imgsz": imgsz})
 
     def choose_imgsz(self, rgb: np.ndarray) -> int:
         """The working size ``imgsz="auto"`` picks for this photo (see the class docstring)."""
-        b = self._run(_scale_longest(rgb, AUTO_PROBE)[0], conf=AUTO_CONF)["boxes"]
-        if len(b) < AUTO_MIN_BOXES:
+        cfg = self.config
+        b = self._run(_scale_longest(rgb, cfg.auto_probe)[0], conf=cfg.auto_conf)["boxes"]
+        if len(b) < cfg.auto_min_boxes:
             return int(self.imgsz)
-        side = float(np.median(np.sqrt((b[:, 2] - b[:, 0]).clip(1) * (b[:, 3] - b[:, 1]).clip(1))))
-        size = AUTO_PROBE * self.auto_side / side
-        return int(np.clip(round(size / 32) * 32, *AUTO_RANGE))
+        w, h = xyxy_to_xywh(b)[:, 2:].clip(1).T
+        side = float(np.median(np.sqrt(w * h)))
+        size = cfg.auto_probe * cfg.auto_side / side
+        return int(np.clip(round(size / 32) * 32, *cfg.auto_range))
 
     def _run_tiled(self, image: np.ndarray) -> dict[str, np.ndarray]:
         from shelfscan.postprocess.nms import nms_index
@@ -213,7 +213,7 @@ class Detector:
         res = {k: v[keep] for k, v in res.items()}
         seam_mask = seam_mask[keep]
         # drop cut fragments mostly contained in a whole box of the same class
-        drop = _contained_fragments(res["boxes"], res["labels"], seam_mask, 0.7)
+        drop = contained_fragments(res["boxes"], res["labels"], seam_mask, 0.7)
         res = {k: v[~drop] for k, v in res.items()}
         order = np.argsort(-res["scores"], kind="stable")[: self.max_det]
         return {k: v[order] for k, v in res.items()}
@@ -226,17 +226,4 @@ def _scale_longest(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     w, h = max(1, round(w0 * scale)), max(1, round(h0 * scale))
     if (w, h) == (w0, h0):
         return rgb, scale
-    return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR), scale
-
-
-def _contained_fragments(boxes: np.ndarray, labels: np.ndarray, seam: np.ndarray, thr: float) -> np.ndarray:
-    """bool (N,): seam boxes whose intersection over their own area with some non-seam box exceeds ``thr``."""
-    from shelfscan.box_ops import box_ioa
-
-    drop = np.zeros(len(boxes), bool)
-    frag, whole = np.nonzero(seam)[0], np.nonzero(~seam)[0]
-    if len(frag) == 0 or len(whole) == 0:
-        return drop
-    same = labels[frag][:, None] == labels[whole][None]
-    drop[frag] = (box_ioa(boxes[frag], boxes[whole]) * same).max(1) > thr
-    return drop
+    return resize(rgb, (w, h), "area" if scale < 1 else "linear"), scale

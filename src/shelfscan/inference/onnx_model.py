@@ -33,6 +33,18 @@ def onnx_metadata(session) -> dict[str, str]:
     return dict(session.get_modelmeta().custom_metadata_map)
 
 
+def config_from_metadata(metadata: dict[str, str]) -> DetectorConfig:
+    """The :class:`DetectorConfig` an exported file describes: its ``config`` JSON, the ``imgsz`` it was exported
+    at (when the export chose another), its ``class_names`` when the config has none, and ``DetectorConfig``'s
+    defaults for anything the file does not say (one rule for the runtime and the live page)."""
+    fields = json.loads(metadata["config"]) if "config" in metadata else {}
+    if "imgsz" in metadata:
+        fields["imgsz"] = int(metadata["imgsz"])
+    if "class_names" not in fields and "class_names" in metadata:
+        fields["class_names"] = json.loads(metadata["class_names"])
+    return DetectorConfig.from_dict(fields)
+
+
 def import_onnxruntime():
     """``onnxruntime``, or an :class:`InputError` saying how to install it."""
     try:
@@ -101,10 +113,7 @@ class OnnxDetectorModel:
             raise InputError(f"{self.path}: expected a shelfscan detector (input {INPUT_NAME!r}, outputs "
                              f"{list(OUTPUT_NAMES)}, metadata 'config'), got inputs {inputs}, outputs {outputs}, "
                              f"metadata {sorted(self.metadata)}")
-        config = DetectorConfig.from_dict(json.loads(self.metadata["config"]))
-        if "imgsz" in self.metadata:  # the size it was exported at, when the export chose another
-            config = DetectorConfig.from_dict({**config.to_dict(), "imgsz": int(self.metadata["imgsz"])})
-        self.config = config
+        self.config = config_from_metadata(self.metadata)
 
     def run(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """images float32 (B, 3, H, W) RGB 0..255, H and W multiples of 32 -> ``boxes`` (B, A, 4), ``cls_scores``

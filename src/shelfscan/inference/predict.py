@@ -2,12 +2,16 @@
 
 score = hard^r · soft^(1−r) (:mod:`shelfscan.postprocess.scores`): hard = classification score, soft = predicted
 IoU, r = ``hard_score_rate``. Then: score threshold → top-k → class-aware NMS (or the EM-Merger) → ``max_det``.
-Nothing is capped silently: ``max_det`` defaults to 1000 and ``pre_nms_topk`` to max(4·max_det, 5000).
+Nothing is capped silently: ``max_det`` defaults to 1000 and ``pre_nms_topk`` to max(4·max_det, 5000) (the
+defaults are :class:`~shelfscan.inference.config.InferenceConfig`'s).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from shelfscan.box_ops import clip_boxes
+from shelfscan.inference.config import InferenceConfig
+from shelfscan.models.config import DetectorConfig
 from shelfscan.postprocess.nms import nms_index
 from shelfscan.postprocess.scores import blend_scores
 
@@ -21,20 +25,25 @@ def select_candidates(boxes: np.ndarray, cls_scores: np.ndarray, iou_scores: np.
     """Candidates of one image before any merging.
 
     Args: boxes (A, 4), cls_scores (A, C), iou_scores (A,), probabilities.
+
     Returns: dict ``boxes`` (K, 4), ``scores`` (K,) blended, ``labels`` (K,) int64, ``hard_scores`` (K,),
-        ``iou_scores`` (K,); K ≤ pre_nms_topk, score ≥ conf, sorted by score descending (ties: lower index
-        first); one label (the best class) per point.
+        ``iou_scores`` (K,); K ≤ pre_nms_topk, score ≥ conf, sorted by score descending (ties: lower point, then
+        lower class first). Multi-label: a point yields one candidate per class scoring ≥ conf (with several
+        classes, an empty-shelf ``gap`` is not hidden where a product scores higher at the same point; class-aware
+        NMS then runs per class); with one class, one candidate per point.
     """
     scores_all = blend_scores(cls_scores, iou_scores[:, None], hard_score_rate)
-    labels = scores_all.argmax(1)
-    scores = np.take_along_axis(scores_all, labels[:, None], 1)[:, 0]
-    idx = np.flatnonzero(scores >= conf)
-    if len(idx) > pre_nms_topk:
-        idx = idx[np.argpartition(-scores[idx], pre_nms_topk - 1)[:pre_nms_topk]]
-    idx = idx[np.lexsort((idx, -scores[idx]))]
-    hard = np.take_along_axis(cls_scores[idx], labels[idx, None], 1)[:, 0]
-    return {"boxes": boxes[idx].astype(np.float32), "scores": scores[idx].astype(np.float32),
-            "labels": labels[idx].astype(np.int64), "hard_scores": hard.astype(np.float32),
+    flat = np.flatnonzero(scores_all.reshape(-1) >= conf)  # (point, class) pairs, point-major
+    scores = scores_all.reshape(-1)[flat]
+    if len(flat) > pre_nms_topk:
+        part = np.argpartition(-scores, pre_nms_topk - 1)[:pre_nms_topk]
+        flat, scores = flat[part], scores[part]
+    order = np.lexsort((flat, -scores))
+    flat, scores = flat[order], scores[order]
+    idx, labels = np.divmod(flat, scores_all.shape[1])
+    hard = cls_scores[idx, labels]
+    return {"boxes": boxes[idx].astype(np.float32), "scores": scores.astype(np.float32),
+            "labels": labels.astype(np.int64), "hard_scores": hard.astype(np.float32),
             "iou_scores": iou_scores[idx].astype(np.float32)}
 
 
@@ -54,9 +63,7 @@ def em_postprocess(cands: dict[str, np.ndarray], *, max_det: int, hard_score_rat
     from shelfscan.postprocess import merge_candidates
 
     w, h = image_size
-    boxes = cands["boxes"].copy()
-    boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
-    boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
+    boxes = clip_boxes(cands["boxes"], w, h)
     keep, scores = merge_candidates("em", boxes, cands["hard_scores"], cands["iou_scores"], image_size=(h, w),
                                     hard_score_rate=hard_score_rate, class_ids=cands["labels"], max_det=max_det)
     out = {k: v[keep] for k, v in cands.items()}
@@ -65,9 +72,11 @@ def em_postprocess(cands: dict[str, np.ndarray], *, max_det: int, hard_score_rat
     return out
 
 
-def postprocess(outputs: dict[str, np.ndarray], *, conf: float = 0.25, iou: float = 0.6, max_det: int = 1000,
-                hard_score_rate: float = 0.5, merger: str = "nms", image_size: tuple[int, int] | None = None,
-                pre_nms_topk: int | None = None) -> list[dict[str, np.ndarray]]:
+def postprocess(outputs: dict[str, np.ndarray], *, conf: float = InferenceConfig.conf,
+                iou: float = InferenceConfig.iou, max_det: int = InferenceConfig.max_det,
+                hard_score_rate: float = DetectorConfig.hard_score_rate, merger: str = InferenceConfig.merger,
+                image_size: tuple[int, int] | None = None,
+                pre_nms_topk: int | None = InferenceConfig.pre_nms_topk) -> list[dict[str, np.ndarray]]:
     """Network outputs (``boxes`` (B, A, 4), ``cls_scores`` (B, A, C), ``iou_scores`` (B, A)) -> per image a
     dict ``boxes`` (N, 4) xyxy, ``scores``, ``labels``, ``hard_scores``, ``iou_scores``, N ≤ max_det, sorted by
     score. ``merger="em"`` needs ``image_size`` (width, height)."""

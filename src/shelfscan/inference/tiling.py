@@ -1,9 +1,11 @@
-"""Letterboxing to the working resolution and overlapping tiles for big photos."""
+"""Letterboxing to the working resolution, overlapping tiles for big photos, and the boxes their seams cut."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from shelfscan.box_ops import box_ioa
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,10 @@ def tile_grid(width: int, height: int, tile: int, overlap: float = 0.25) -> list
     return out
 
 
-def pad_to_multiple(image: np.ndarray, multiple: int = 32, value: int = 114) -> np.ndarray:
+PAD_VALUE = 114  # grey of the padding around a network input: the same in training crops and in the live page
+
+
+def pad_to_multiple(image: np.ndarray, multiple: int = 32, value: int = PAD_VALUE) -> np.ndarray:
     """(H, W, 3) -> (H', W', 3) padded at the bottom/right so H', W' are multiples of ``multiple``."""
     h, w = image.shape[:2]
     ph, pw = (-h) % multiple, (-w) % multiple
@@ -57,3 +62,18 @@ def seam_boxes(xyxy: np.ndarray, tile: Tile, margin: float = 2.0) -> np.ndarray:
     if bottom:
         m |= xyxy[:, 3] >= tile.height - margin
     return m
+
+
+def contained_fragments(boxes: np.ndarray, labels: np.ndarray, seam: np.ndarray, thr: float) -> np.ndarray:
+    """bool (N,): seam boxes whose intersection over their own area with some non-seam box of the same label
+    exceeds ``thr`` (fragments of a product that a neighbouring tile saw whole).
+
+    Args: boxes (N, 4) xyxy, labels (N,) class ids, seam bool (N,) from :func:`seam_boxes`.
+    """
+    drop = np.zeros(len(boxes), bool)
+    frag, whole = np.nonzero(seam)[0], np.nonzero(~seam)[0]
+    if len(frag) == 0 or len(whole) == 0:
+        return drop
+    same = labels[frag][:, None] == labels[whole][None]
+    drop[frag] = (box_ioa(boxes[frag], boxes[whole]) * same).max(1) > thr
+    return drop

@@ -1,10 +1,30 @@
-"""Evaluation: COCO box AP/AR, counting error, clustering agreement and per-type count metrics."""
+"""Evaluation: COCO box AP/AR, counting error, clustering agreement and per-type count metrics.
+
+The functions are imported on first use (scikit-learn and SciPy load only then), so reading the protocol's
+settings (:class:`EvalConfig`, e.g. for ``shelfscan --help``) stays light.
+"""
 from __future__ import annotations
 
-from shelfscan.metrics.clustering import clustering_scores
-from shelfscan.metrics.counting import count_errors
-from shelfscan.metrics.detection import DetectionMetrics, evaluate_detections
-from shelfscan.metrics.type_counts import match_clusters, shelf_type_scores, type_count_metrics
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-__all__ = ["DetectionMetrics", "clustering_scores", "count_errors", "evaluate_detections", "match_clusters",
-           "shelf_type_scores", "type_count_metrics"]
+from shelfscan.metrics.config import EvalConfig
+
+if TYPE_CHECKING:
+    from shelfscan.metrics.clustering import clustering_scores
+    from shelfscan.metrics.counting import count_errors
+    from shelfscan.metrics.detection import DetectionMetrics, evaluate_detections
+    from shelfscan.metrics.type_counts import match_clusters, shelf_type_scores, type_count_metrics
+
+_HOMES = {"clustering_scores": "clustering", "count_errors": "counting", "DetectionMetrics": "detection",
+          "evaluate_detections": "detection", "match_clusters": "type_counts", "shelf_type_scores": "type_counts",
+          "type_count_metrics": "type_counts"}
+
+__all__ = ["DetectionMetrics", "EvalConfig", "clustering_scores", "count_errors", "evaluate_detections",
+           "match_clusters", "shelf_type_scores", "type_count_metrics"]
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(import_module(f"shelfscan.metrics.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,11 +7,12 @@ from typing import Mapping
 import numpy as np
 
 from shelfscan.detections import Detections
+from shelfscan.metrics.config import EvalConfig
 from shelfscan.metrics.detection import check_image_names
 
 
 def count_errors(ground_truth: Mapping[str, Detections], predictions: Mapping[str, Detections],
-                 score_threshold: float = 0.5) -> dict:
+                 score_threshold: float = EvalConfig.count_threshold) -> dict:
     """MAE and RMSE of per-image object counts (the SKU-110K counting protocol).
 
     Args:

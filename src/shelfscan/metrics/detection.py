@@ -12,8 +12,10 @@ from typing import Mapping
 
 import numpy as np
 
+from shelfscan.box_ops import xyxy_to_xywh
 from shelfscan.detections import Detections
 from shelfscan.errors import InputError
+from shelfscan.metrics.config import EvalConfig
 
 IOU_TYPES = ("bbox",)
 
@@ -69,8 +71,7 @@ def _coco_boxes(boxes: Detections) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         xywh: float64 (N, 4) ``[x1, y1, x2 - x1, y2 - y1]``; area: float64 (N,) ``w * h``.
     """
-    xyxy = boxes.xyxy.astype(np.float64)
-    xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
+    xywh = xyxy_to_xywh(boxes.xyxy.astype(np.float64))
     return xywh, xywh[:, 2] * xywh[:, 3]
 
 
@@ -147,7 +148,8 @@ def _read_metrics(precision: np.ndarray, recall: np.ndarray, iou_thrs: np.ndarra
 
 
 def evaluate_detections(ground_truth: Mapping[str, Detections], predictions: Mapping[str, Detections], *,
-                        max_det: int = 300, class_agnostic: bool = True, iou_type: str = "bbox") -> DetectionMetrics:
+                        max_det: int = EvalConfig.max_det, class_agnostic: bool = True,
+                        iou_type: str = "bbox") -> DetectionMetrics:
     """COCO AP@[.5:.95], AP50, AP75 and AR@max_det of ``predictions`` against ``ground_truth``.
 
     Args:

@@ -6,8 +6,10 @@ that touch leave a gap between their Gaussians.
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from shelfscan.box_ops import box_centres, xyxy_to_xywh
+from shelfscan.imageops import connected_components
 
 
 def box_gaussians(boxes: np.ndarray, min_sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -15,8 +17,8 @@ def box_gaussians(boxes: np.ndarray, min_sigma: float) -> tuple[np.ndarray, np.n
 
     ``min_sigma`` (pixels) floors the standard deviations so zero-size boxes stay well defined.
     """
-    means = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], 1)
-    sigmas = np.maximum(np.stack([boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], 1) / 4, min_sigma)
+    means = box_centres(boxes)
+    sigmas = np.maximum(xyxy_to_xywh(boxes)[:, 2:] / 4, min_sigma)
     return means, sigmas**2
 
 
@@ -28,8 +30,7 @@ def map_scale(boxes: np.ndarray, target_px: float, max_scale: float = 2.0) -> fl
         target_px: wanted geometric-mean side of the median shrunk (half-size) box on the map.
         max_scale: upper bound, so tiny boxes do not blow the map up.
     """
-    w = np.maximum(boxes[:, 2] - boxes[:, 0], 1.0)
-    h = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
+    w, h = np.maximum(xyxy_to_xywh(boxes)[:, 2:], 1.0).T
     median_side = float(np.median(np.sqrt(w * h))) / 2
     return min(target_px / median_side, max_scale)
 
@@ -97,8 +98,7 @@ def blobs(heat: np.ndarray, rel_threshold: float) -> tuple[np.ndarray, np.ndarra
     """
     peak = float(heat.max()) if heat.size else 0.0
     mask = (heat > rel_threshold * peak).astype(np.uint8) if peak > 0 else np.zeros(heat.shape, np.uint8)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4, ltype=cv2.CV_32S)
-    return labels, stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    return connected_components(mask, connectivity=4)
 
 
 def pixel_of(points: np.ndarray, scale: float, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from shelfscan.box_ops import box_centres
 from shelfscan.errors import InputError, expect
 
 
@@ -95,7 +96,7 @@ def check_image_size(image_size: Any) -> tuple[int, int]:
 def check_centres_inside(boxes: np.ndarray, image_size: tuple[int, int]) -> None:
     """Every box centre must lie in ``[0, width] x [0, height]``; catches ``(width, height)`` passed as
     ``image_size`` and boxes in another image's coordinates."""
-    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    cx, cy = box_centres(boxes).T
     out = (cx < 0) | (cy < 0) | (cx > image_size[1]) | (cy > image_size[0])
     if out.any():
         raise InputError(f"boxes: expected centres inside image_size (height, width) = {tuple(image_size)}, "

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from shelfscan.box_ops import box_centres, paired_intersection, xyxy_to_xywh
+
 # Squared Mahalanobis radius of the 50%-confidence ellipse of a 2-D Gaussian: chi2(2 dof) quantile 0.5.
 HALF_CONFIDENCE_R2 = 2.0 * np.log(2.0)
 
@@ -71,12 +73,11 @@ def intersection_over_min_pairs(boxes: np.ndarray, threshold: float) -> np.ndarr
     """
     if len(boxes) < 2:
         return np.zeros((0, 2), np.int64)
-    size = boxes[:, 2:] - boxes[:, :2]
+    size = xyxy_to_xywh(boxes)[:, 2:]
     reach = np.maximum(size.max(0), 1e-9)  # boxes that intersect have centres closer than this on each axis
-    centres = (boxes[:, :2] + boxes[:, 2:]) / 2 / reach
+    centres = box_centres(boxes) / reach
     pairs = _kd_tree(centres).query_pairs(1.0, p=np.inf, output_type="ndarray").astype(np.int64).reshape(-1, 2)
-    a, b = boxes[pairs[:, 0]], boxes[pairs[:, 1]]
-    inter = np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None).prod(1)
+    inter = paired_intersection(boxes[pairs[:, 0]], boxes[pairs[:, 1]])
     smaller = np.minimum(size[pairs[:, 0]].prod(1), size[pairs[:, 1]].prod(1))
     iomin = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
     return pairs[iomin > threshold]

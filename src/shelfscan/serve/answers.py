@@ -49,12 +49,9 @@ def imgsz_query(text: str | None) -> int | str | None:
 
 def jpeg_base64(image: np.ndarray, quality: int = 85) -> str:
     """RGB uint8 (H, W, 3) -> base64 text of a JPEG."""
-    import cv2
+    from shelfscan.drawing import jpeg_bytes
 
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return base64.b64encode(buf.tobytes()).decode("ascii")
+    return base64.b64encode(jpeg_bytes(image, quality)).decode("ascii")
 
 
 def safe_name(filename: str | None) -> str:
@@ -91,12 +88,19 @@ def _annotated(rgb: np.ndarray, det: Detections, noun: str) -> str:
     return jpeg_base64(draw_count(drawn, describe(len(products), n_gaps, noun)))
 
 
+def working_size(result, detector) -> int:
+    """The working size one photo ran at: ``metadata["imgsz"]`` of its detections (``Detector.predict`` records it
+    there, a ``ShelfCount`` keeps it on ``.detections``), else the detector's own fixed size."""
+    det = getattr(result, "detections", result)
+    return int(getattr(det, "metadata", {}).get("imgsz", detector.imgsz))
+
+
 def detect_answer(rgb: np.ndarray, job, detector, name: str, images: bool) -> dict:
     """The /v1/detect answer for one decoded photo: ``{"image", "count", "noun", "imgsz", "class_names",
     "counts", "detections"}`` (``annotated_jpeg`` with ``images``; ``time_ms`` is added by the route).
-    ``detector`` is the request's own copy (``Detector.with_imgsz``), so ``imgsz`` is the size this photo ran at."""
+    ``detector`` is the request's own copy (``Detector.with_imgsz``); ``imgsz`` is the size this photo ran at."""
     det = detector.predict(rgb)
-    out = {"image": {"name": name}, "count": len(det), "noun": detector.noun, "imgsz": int(detector.last_imgsz),
+    out = {"image": {"name": name}, "count": len(det), "noun": detector.noun, "imgsz": working_size(det, detector),
            "class_names": det.class_names, "counts": {n: c for n, c in det.counts().items() if c},
            "detections": detections_json(det)}
     if images:
@@ -112,7 +116,7 @@ def count_answer(rgb: np.ndarray, job, detector, count, method: str | None, conf
     "share_of_width"}`` from a model with a gap class) plus ``noun`` and the ``imgsz`` used."""
     kwargs = {} if method is None else {"method": method}
     shelf = count(rgb, detector=detector, conf=conf, confirm_below=confirm_below, **kwargs)
-    out = {**shelf.to_json(), "noun": detector.noun, "imgsz": int(detector.last_imgsz)}
+    out = {**shelf.to_json(), "noun": detector.noun, "imgsz": working_size(shelf, detector)}
     if images:
         job.check()
         with tempfile.TemporaryDirectory(prefix="shelfscan-serve-") as tmp:

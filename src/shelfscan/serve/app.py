@@ -20,7 +20,7 @@ PyTorch, drawing); a running ONNX Runtime pass, under a second at the working si
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from importlib import import_module, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -28,8 +28,10 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from shelfscan import __version__
+from shelfscan.counting.config import CountConfig
 from shelfscan.errors import InputError
 from shelfscan.serve.answers import detections_json  # noqa: F401  (re-exported: shelfscan.serve.app.detections_json)
+from shelfscan.serve.config import ServeConfig
 from shelfscan.serve.errors import add_error_handlers
 from shelfscan.serve.errors import json_error as _error  # noqa: F401  (the former name)
 from shelfscan.serve.jobs import JobQueue
@@ -82,11 +84,9 @@ def _served_models(model: Any, model_name: str | None, extra_models: dict[str, A
 
 
 def _counting_info(count_conf: float | None, confirm_below: float | None) -> dict:
-    """The thresholds /v1/count uses: the given ones, else the library's (those of ``shelfscan count``)."""
-    counting = import_module("shelfscan.counting")
-
-    return {"conf": counting.WEAK_CONF if count_conf is None else count_conf,
-            "confirm_below": counting.COUNT_CONF if confirm_below is None else confirm_below}
+    """The thresholds /v1/count uses: the given ones, else :class:`CountConfig`'s (those of ``shelfscan count``)."""
+    return {"conf": CountConfig.count_conf if count_conf is None else count_conf,
+            "confirm_below": CountConfig.confirm_below if confirm_below is None else confirm_below}
 
 
 def _add_middleware(app: FastAPI, *, max_bytes: int, timeout_s: float, api_key: str | None,
@@ -118,8 +118,9 @@ def _add_page_routes(app: FastAPI) -> None:
 
 
 def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-               timeout_s: float = 30.0, cors: bool | Sequence[str] = False, max_pixels: int = DEFAULT_MAX_PIXELS,
-               workers: int = 1, max_queue: int = 32, group_method: str | None = None,
+               timeout_s: float = ServeConfig.timeout_s, cors: bool | Sequence[str] = False,
+               max_pixels: int = DEFAULT_MAX_PIXELS, workers: int = ServeConfig.workers,
+               max_queue: int = ServeConfig.max_queue, group_method: str | None = None,
                count_conf: float | None = None, confirm_below: float | None = None,
                live_models: dict[str, Path] | None = None, model_name: str | None = None,
                extra_models: dict[str, Any] | None = None) -> FastAPI:
@@ -135,11 +136,11 @@ def create_app(model: Any = None, *, api_key: str | None = None, max_bytes: int 
         cors: False (default, no CORS headers), True (any origin) or a list of allowed origins.
         workers: inference threads. max_queue: requests waiting for inference beyond which new ones get 503.
         group_method: ``method`` passed to ``shelfscan.counting.count`` (None: its default).
-        count_conf: ``/v1/count`` counts boxes scoring at least this (None: ``shelfscan.counting.WEAK_CONF``,
+        count_conf: ``/v1/count`` counts boxes scoring at least this (None: ``CountConfig.count_conf``,
             as ``shelfscan count``); ``/v1/detect`` keeps the detector's own threshold. Boxes under the
             detector's threshold are never seen, so a ``count_conf`` below it changes nothing.
         confirm_below: boxes scoring under this do not form product types, they are counted only when they look
-            like one (None: ``shelfscan.counting.COUNT_CONF``; 0: every counted box forms types).
+            like one (None: ``CountConfig.confirm_below``; 0: every counted box forms types).
         model_name: the name clients use for ``model`` (default: its shipped name, else ``"default"``).
         extra_models: more models the API offers, name -> what ``model`` accepts; a request picks one with the
             query parameter ``model=NAME`` (e.g. ``{"apparel": "apparel"}``). The upload page lists them all.

@@ -27,13 +27,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # the same strict decoding, and the same raster-only formats, as files on disk
 from shelfscan.data.images import RASTER_FORMATS, ImageTooLarge, load_strict, open_raster, pil_to_rgb
 from shelfscan.errors import ShelfscanError
+from shelfscan.serve.config import ServeConfig
 
 # Pillow plugins an upload may use (no EPS/PDF/... decoders that call external programs). MPO: phone JPEGs.
 ALLOWED_FORMATS: tuple[str, ...] = RASTER_FORMATS
-DEFAULT_MAX_BYTES = 25 * 2**20
-DEFAULT_HEADER_TIMEOUT = 10.0  # seconds a connection may take to send a request head (slowloris, idle sockets)
-DEFAULT_MAX_CONNECTIONS = 1000  # open connections; beyond, the longest-idle one is closed to make room
-DEFAULT_MAX_PIXELS = 64 * 2**20  # 67 MP: above 48-50 MP phone photos, far below a decompression bomb
+# the defaults of the limits (what each means: ServeConfig)
+DEFAULT_MAX_BYTES = ServeConfig.max_bytes
+DEFAULT_HEADER_TIMEOUT = ServeConfig.header_timeout
+DEFAULT_MAX_CONNECTIONS = ServeConfig.max_connections
+DEFAULT_MAX_PIXELS = ServeConfig.max_pixels
 MULTIPART_SLACK = 64 * 2**10  # form boundaries and headers around the file inside a multipart body
 
 

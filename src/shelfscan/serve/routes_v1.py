@@ -89,7 +89,7 @@ def add_v1_routes(app: FastAPI, served: ServedModels, queue: JobQueue, settings:
                      model: str | None = model_query, imgsz: str | None = imgsz_param) -> dict:
         """Boxes of every product: ``{"image", "count", "noun", "imgsz", "class_names", "counts",
         "detections": [...], "time_ms"}``; ``counts`` is boxes per class name, ``imgsz`` the working size used."""
-        chosen = served.pick(model).with_imgsz(imgsz_query(imgsz))  # the request's own copy: its size, last_imgsz
+        chosen = served.pick(model).with_imgsz(imgsz_query(imgsz))  # the request's own copy, at its size
         t0 = time.perf_counter()
         out, decode_ms = await queue.run(image, detect_answer, chosen, safe_name(image.filename), images)
         out["time_ms"] = _elapsed(decode_ms, t0)

@@ -7,7 +7,8 @@ Paths from requests never reach the file system: files are looked up in fixed ta
 
 Routes:
     ``GET /live``                   the camera page (``live.html``)
-    ``GET /live/config.json``       models the page can run, with their class names, nouns and working sizes
+    ``GET /live/config.json``       models the page can run, with their class names, nouns and working sizes, and
+                                    the page's settings (``defaults``: :class:`LivePage`)
     ``GET /sw.js``                  the service worker (scope ``/``): precaches the page, runtime and models
     ``GET /manifest.webmanifest``   PWA manifest; icons under ``/static/``
     ``GET /vendor/ort/<file>``      onnxruntime-web, vendored by ``make web`` (404 with a hint when absent)
@@ -19,12 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from shelfscan.inference.config import InferenceConfig
+from shelfscan.inference.predict import default_topk
+from shelfscan.inference.tiling import PAD_VALUE
 from shelfscan.serve.errors import json_error
 
 ISOLATION_HEADERS = {
@@ -44,6 +49,28 @@ STATIC_FILES = {  # name -> media type of the page's own files (package data in 
     "icon-192.png": "image/png",
     "icon-512.png": "image/png",
 }
+
+
+@dataclass(frozen=True)
+class LivePage:
+    """The live camera page's settings, sent in ``/live/config.json`` as ``defaults`` (the page repeats none).
+
+    Attributes:
+        sizes: working sizes offered (the browser runs the network on every camera frame, so small ones).
+        size: the one it starts at (``?size=`` overrides it). conf: its score threshold (``?conf=``).
+        iou, max_det, pre_nms_topk: its NMS, as the library's (:class:`InferenceConfig`, ``default_topk``).
+        pad: the grey the frame is padded with to a multiple of 32, as every network input.
+    """
+
+    sizes: tuple[int, ...] = (256, 320, 416, 512, 640)
+    size: int = 256
+    conf: float = 0.3
+    iou: float = InferenceConfig.iou
+    max_det: int = InferenceConfig.max_det
+    pre_nms_topk: int = default_topk(InferenceConfig.max_det)
+    pad: int = PAD_VALUE
+
+
 VENDOR_TYPES = {".mjs": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
                 ".json": "application/json", "": "text/plain; charset=utf-8"}
 VENDOR_DIR = Path(str(resources.files("shelfscan.serve") / "static" / "vendor" / "ort"))
@@ -76,11 +103,13 @@ def _model_info(name: str, path: Path) -> dict:
         meta = onnx_metadata(onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]))
     else:
         meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    from shelfscan.inference.onnx_model import config_from_metadata
     from shelfscan.models.shipped import model_noun
 
-    classes = json.loads(meta["class_names"]) if "class_names" in meta else ["object"]
+    config = config_from_metadata(meta)  # as the server's own runtime reads the file
+    classes = list(config.class_names)
     return {"name": name, "url": f"/models/{name}.onnx", "class_names": classes, "noun": model_noun(name, classes),
-            "imgsz": int(meta.get("imgsz", 640)), "bytes": path.stat().st_size}
+            "imgsz": int(config.imgsz), "bytes": path.stat().st_size}
 
 
 def _checked_models(live_models: dict[str, Path] | None) -> dict[str, Path]:
@@ -126,7 +155,7 @@ def add_live_routes(app: FastAPI, live_models: dict[str, Path] | None = None, *,
     vendor = {p.name: p for p in VENDOR_DIR.iterdir() if p.is_file()} if VENDOR_DIR.is_dir() else {}
     infos = [_model_info(name, Path(path)) for name, path in models.items()]
     runtime = sorted(n for n in vendor if n.endswith((".mjs", ".wasm")))
-    config = {"models": infos, "runtime": [f"/vendor/ort/{n}" for n in runtime],
+    config = {"models": infos, "runtime": [f"/vendor/ort/{n}" for n in runtime], "defaults": asdict(LivePage()),
               "runtime_ready": "ort.min.mjs" in vendor,
               "hint": None if "ort.min.mjs" in vendor else
               "onnxruntime-web is not vendored in this install: run `make web` in the shelfscan source tree"}

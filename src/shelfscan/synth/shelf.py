@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from shelfscan.box_ops import box_area, box_sizes, clip_boxes
 from shelfscan.detections import Detections
 from shelfscan.errors import InputError, expect
 from shelfscan.synth.catalog import Catalog, default_catalog
@@ -64,13 +65,9 @@ def _warp_boxes(mat: np.ndarray, rects: np.ndarray) -> np.ndarray:
 
 def _inside(boxes: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Clip (N, 4) boxes to the photo; return the clipped boxes and which keep >= MIN_VISIBLE of their area."""
-    w, h = size
-    clipped = boxes.copy()
-    clipped[:, [0, 2]] = clipped[:, [0, 2]].clip(0, w)
-    clipped[:, [1, 3]] = clipped[:, [1, 3]].clip(0, h)
-    area = lambda b: np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)  # noqa: E731
-    cw, chh = clipped[:, 2] - clipped[:, 0], clipped[:, 3] - clipped[:, 1]
-    keep = (area(clipped) >= MIN_VISIBLE * area(boxes)) & (cw >= 2) & (chh >= 2)
+    clipped = clip_boxes(boxes, *size)
+    shown = box_sizes(clipped, dtype=None)
+    keep = (shown.prod(1) >= MIN_VISIBLE * box_area(boxes, dtype=None)) & (shown >= 2).all(1)
     return clipped, keep
 
 

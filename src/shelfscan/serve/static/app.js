@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-let maxBytes = 25 * 1024 * 1024;  // replaced by the server's limit from /healthz
+let maxBytes = Infinity;  // the server's limit, from /healthz (until it answers, the server refuses too-big files)
 let photoUrl = null;
 let defaultModel = null;
 let models = {};   // name -> {classes, imgsz, noun}, from /healthz

@@ -6,10 +6,10 @@ import * as ort from "/vendor/ort/ort.min.mjs";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const MAX_DET = 1000;     // never a silent 100/300 cap: a shelf can hold hundreds of products
-const PRE_NMS_TOPK = 5000;
-const NMS_IOU = 0.6;
-const PAD = 114;          // grey padding, as in training
+// The page's settings (sizes offered, starting size and score, NMS IoU, max_det — never a silent 100/300 cap: a
+// shelf can hold hundreds of products —, top-k and the padding grey) come from the server: config.defaults of
+// /live/config.json (shelfscan.serve.web.LivePage), set in main() before the first frame.
+let settings = null;
 const state = { fps: 0, boxes: 0, gaps: null, frames: 0, backend: "", threads: 0, inferMs: 0, error: null,
                 running: true, model: null, size: 0 };
 window.shelfscanLive = state;
@@ -60,7 +60,8 @@ function letterbox(video, size) {
   const w = Math.round(vw * scale), h = Math.round(vh * scale);
   const W = Math.ceil(w / 32) * 32, H = Math.ceil(h / 32) * 32;
   if (work.width !== W || work.height !== H) { work.width = W; work.height = H; }
-  workCtx.fillStyle = `rgb(${PAD},${PAD},${PAD})`;
+  const pad = settings.pad;
+  workCtx.fillStyle = `rgb(${pad},${pad},${pad})`;
   workCtx.fillRect(0, 0, W, H);
   workCtx.drawImage(video, 0, 0, w, h);
   const rgba = workCtx.getImageData(0, 0, W, H).data;
@@ -85,7 +86,7 @@ function iou(b, i, j) {
 }
 
 function postprocess(boxes, scores, numClasses, conf) {
-  // scores (A, C) -> best class per location; threshold; top-k; greedy class-aware NMS; at most MAX_DET
+  // scores (A, C) -> best class per location; threshold; top-k; greedy class-aware NMS; at most max_det
   const A = scores.length / numClasses;
   const cand = [];
   for (let a = 0; a < A; a++) {
@@ -97,14 +98,14 @@ function postprocess(boxes, scores, numClasses, conf) {
     if (best >= conf) cand.push([best, a, cls]);
   }
   cand.sort((p, q) => q[0] - p[0]);
-  if (cand.length > PRE_NMS_TOPK) cand.length = PRE_NMS_TOPK;
+  if (cand.length > settings.pre_nms_topk) cand.length = settings.pre_nms_topk;
   const kept = [];
   for (const c of cand) {
     let ok = true;
     for (const k of kept) {
-      if (k[2] === c[2] && iou(boxes, k[1], c[1]) > NMS_IOU) { ok = false; break; }
+      if (k[2] === c[2] && iou(boxes, k[1], c[1]) > settings.iou) { ok = false; break; }
     }
-    if (ok) { kept.push(c); if (kept.length >= MAX_DET) break; }
+    if (ok) { kept.push(c); if (kept.length >= settings.max_det) break; }
   }
   return kept.map(([score, a, cls]) => ({ score, cls, box: [boxes[4 * a], boxes[4 * a + 1], boxes[4 * a + 2],
                                                               boxes[4 * a + 3]] }));
@@ -179,6 +180,9 @@ async function main() {
   const config = await (await fetch("/live/config.json")).json();
   if (!config.runtime_ready) { setStatus(config.hint, true); return; }
   if (!config.models.length) { setStatus("the server offers no ONNX model for the live page", true); return; }
+  settings = config.defaults;
+  for (const s of settings.sizes) $("size").add(new Option(String(s), String(s), s === settings.size, s === settings.size));
+  $("conf").value = String(settings.conf);
   for (const m of config.models) $("model").add(new Option(m.name, m.name));
   if (params.get("model")) $("model").value = params.get("model");
   if (params.get("size")) $("size").value = params.get("size");
@@ -224,7 +228,7 @@ async function main() {
   for (;;) {
     if (!state.running || video.readyState < 2) { await new Promise((r) => setTimeout(r, 100)); continue; }
     const size = Number($("size").value);
-    const conf = Number($("conf").value) || 0.3;
+    const conf = Number($("conf").value) || settings.conf;
     state.size = size;
     const t0 = performance.now();
     const { tensor, scale } = letterbox(video, size);

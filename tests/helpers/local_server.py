@@ -1,5 +1,6 @@
 """Run the app on a loopback port in a background thread, and make fake-camera videos: the tools the browser
-tests and the live-page benchmark share (also handy for trying the live page without a camera)."""
+and server tests and the serve benchmarks share (also handy for trying the live page without a camera).
+Pillow and numpy only (no OpenCV: the core test install has none)."""
 from __future__ import annotations
 
 import socket
@@ -45,11 +46,21 @@ def serve_in_thread(app, port: int | None = None, timeout_s: float = 30.0, **lim
         thread.join(timeout=10)
 
 
+def rgb_to_i420(frame: np.ndarray) -> bytes:
+    """(H, W, 3) uint8 RGB, H and W even -> its I420 planes: Y (H, W) then U and V (H/2, W/2) each, BT.601
+    limited range (Y 16-235) as OpenCV's ``COLOR_RGB2YUV_I420`` writes them, chroma averaged over 2x2 pixels."""
+    rgb = frame.astype(np.float64)
+    y = rgb @ np.array([0.257, 0.504, 0.098]) + 16
+    h, w = frame.shape[:2]
+    mean = rgb.reshape(h // 2, 2, w // 2, 2, 3).mean((1, 3))
+    u = mean @ np.array([-0.148, -0.291, 0.439]) + 128
+    v = mean @ np.array([0.439, -0.368, -0.071]) + 128
+    return b"".join(np.clip(np.rint(p), 0, 255).astype(np.uint8).tobytes() for p in (y, u, v))
+
+
 def write_y4m(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: int = 30) -> Path:
     """Write RGB uint8 frames (H, W, 3), H and W even, as a YUV4MPEG2 (4:2:0) video: the format Chromium's
     ``--use-file-for-fake-video-capture`` plays in a loop as the camera."""
-    import cv2
-
     frames = [frames] if isinstance(frames, np.ndarray) else list(frames)
     h, w = frames[0].shape[:2]
     if h % 2 or w % 2:
@@ -61,7 +72,7 @@ def write_y4m(path: str | Path, frames: list[np.ndarray] | np.ndarray, fps: int 
             if frame.shape[:2] != (h, w):
                 raise ValueError(f"write_y4m: expected every frame {w}x{h}, got {frame.shape[1]}x{frame.shape[0]}")
             f.write(b"FRAME\n")
-            f.write(cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2YUV_I420).tobytes())
+            f.write(rgb_to_i420(frame))
     return path
 
 
@@ -69,7 +80,7 @@ def camera_frame(shared_data: str | Path | None = None) -> tuple[np.ndarray, str
     """A 640x480 RGB shelf picture for a fake camera, and where it came from: the middle of the first
     sku110k-sample photo under ``shared_data`` when there is one (about 80 products in view), else a synthetic
     shelf of 80-90 products rendered at that size."""
-    import cv2
+    from PIL import Image
 
     photos = sorted((Path(shared_data) / "sku110k-sample" / "images").glob("*.jpg")) if shared_data else []
     if not photos:
@@ -83,8 +94,9 @@ def camera_frame(shared_data: str | Path | None = None) -> tuple[np.ndarray, str
     cw = int(w * 0.6)
     ch = min(h, int(cw * 0.75))
     y0, x0 = int((h - ch) * 0.3), int(w * 0.2)
-    frame = cv2.resize(img[y0:y0 + ch, x0:x0 + cw], (640, 480), interpolation=cv2.INTER_AREA)
-    return frame, photos[0].name
+    crop = Image.fromarray(img[y0:y0 + ch, x0:x0 + cw])
+    frame = crop.resize((640, 480), Image.Resampling.BOX if cw >= 640 else Image.Resampling.BILINEAR)
+    return np.asarray(frame), photos[0].name
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,4 +1,5 @@
-"""Synthetic raw-candidate workloads for post-processing, and recall/precision of merged boxes against truth.
+"""Synthetic raw-candidate workloads for post-processing, and recall/precision of merged boxes against truth
+(shared by tests/postprocess and benchmarks/em_merge_speed.py).
 
 The workload mimics a dense detector before NMS: products on a grid, each with ``m`` jittered candidates whose
 objectness is uninformative (uniform) and whose predicted IoU is the true IoU plus noise.
@@ -11,7 +12,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from shelfscan.box_ops import box_iou as _box_iou
+from shelfscan.box_ops import box_iou, clip_boxes
 from shelfscan.errors import expect
 
 
@@ -29,11 +30,6 @@ class CandidateWorkload:
     soft: np.ndarray
     truth: np.ndarray
     image_size: tuple[int, int]
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix (A, B) float64 of xyxy boxes ``a`` (A, 4) and ``b`` (B, 4), in numpy (no torch: issue #16)."""
-    return _box_iou(a, b)
 
 
 def _grid_rows(n: int, aspect: float) -> int:
@@ -78,7 +74,7 @@ def grid_candidates(n_products: int, per_product: int, *, touching: bool = False
     scale = np.tile(size[owner], 2)
     boxes = truth[owner] + rng.normal(0, jitter, (len(owner), 4)) * scale
     boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + 1.0)
-    boxes = np.clip(boxes, 0, [width, height, width, height])
+    boxes = clip_boxes(boxes, width, height)
     boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2])
     true_iou = box_iou(boxes, truth)[np.arange(len(owner)), owner]
     hard = rng.uniform(0.3, 1.0, len(owner))

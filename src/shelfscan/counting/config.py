@@ -1,0 +1,74 @@
+"""``CountConfig``: how the products of a shelf are counted and grouped into types, and the one place those
+defaults live (``count()``, ``group_products``, ``shelfscan count/serve/batch``, ``/v1/count`` and the batch
+settings read them from here).
+
+The values were chosen on real photos (``benchmarks/count_real_shelves.py``, the six TUNED_ON photos):
+
+- Score thresholds (average linkage): the most recall whose total count stays within 10% of the judged products.
+  mean |count error| / recall / ARI for ``count_conf``-``confirm_below``: 0.45-0.6 0.084 / 0.854 / 0.708;
+  0.5-0.6 0.090 / 0.827 / 0.721; 0.4-0.6 0.111 / 0.866; 0.45-0.5 0.128 / 0.881; 0.25-0.5 reaches recall 0.92 but
+  counts 30% more boxes than there are products (false boxes that join a type).
+- Grouping (labelled boxes): average linkage cut at 1.0 on the combined distance, ARI / mCIoU 0.707 / 0.587
+  against 0.649 / 0.545 for the earlier single linkage at 0.85 (chosen on synthetic shelves); average 0.9:
+  0.684 / 0.549, 1.1: 0.678 / 0.612, 1.2: 0.648 / 0.576; complete 1.4: 0.645 / 0.552. A cut chosen per shelf by
+  silhouette gained 0.02 ARI on all eleven photos and was not adopted.
+- No mirror-image pass in the crop embeddings: the facings of one shelf are near-duplicates seen from one side
+  (average linkage 1.0: ARI / mCIoU 0.632 / 0.544 with and without it; synthetic seeds 1000/2000/3000 per-shelf
+  mCIoU 0.950/0.922/0.936 with, 0.943/0.919/0.936 without), and it halves the embedding time.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+from shelfscan.cluster.methods import LINKAGES, METHODS
+from shelfscan.errors import expect
+
+
+def _score(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+
+
+@dataclass(frozen=True)
+class CountConfig:
+    """Every setting of counting one shelf photo.
+
+    Attributes:
+        count_conf: boxes scoring at least this are counted at all: the score threshold of counting (the
+            default detector of ``count()`` is built with it; ``shelfscan count --conf``, ``serve --count-conf``).
+        confirm_below: boxes scoring at least this form the product types; boxes from ``count_conf`` up to it
+            are counted only when they look like one of those types (``--confirm-below``; None or 0: every
+            counted box forms types).
+        method: clustering of the crop embeddings: ``"auto"`` (agglomerative), ``"agglomerative"``,
+            ``"hdbscan"`` or ``"kmeans"``.
+        linkage: agglomerative linkage of a shelf's boxes (``"single"`` chains the facings of a product along a
+            shelf even where the light changes, but also chains look-alike types).
+        distance_threshold: agglomerative cut on the combined distance used with the default ``linkage``
+            (other linkages use the clustering's own default; larger merges more).
+        flip: whether the crop embeddings average in the mirror image (twice the embedding time).
+        type_radius: steps that compare one box with a whole type (edge fragments, weak boxes) use its mean
+            combined distance to the type's boxes; a box within this (1.0: the distance's own unit) looks like
+            the type.
+        hue_crop: side (pixels) of the crops whose hue histograms split a type by colour (``counting/hues.py``).
+    """
+
+    count_conf: float = 0.45
+    confirm_below: float | None = 0.6
+    method: str = "auto"
+    linkage: str = "average"
+    distance_threshold: float = 1.0
+    flip: bool = False
+    type_radius: float = 1.0
+    hue_crop: int = 112
+
+    def __post_init__(self) -> None:
+        expect(_score(self.count_conf), "count_conf", "a score in [0, 1]", self.count_conf)
+        expect(self.confirm_below is None or _score(self.confirm_below), "confirm_below", "None or a score in [0, 1]",
+               self.confirm_below)
+        expect(self.method in METHODS, "method", f"one of {METHODS}", self.method)
+        expect(self.linkage in LINKAGES, "linkage", f"one of {LINKAGES}", self.linkage)
+        for name in ("distance_threshold", "type_radius"):
+            value = getattr(self, name)
+            expect(isinstance(value, numbers.Real) and value > 0, name, "a positive number", value)
+        expect(isinstance(self.hue_crop, int) and not isinstance(self.hue_crop, bool) and self.hue_crop >= 8,
+               "hue_crop", "an integer ≥ 8 (pixels)", self.hue_crop)
