@@ -117,3 +117,18 @@ def jpeg_bytes(image: np.ndarray, quality: int = 85) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
+
+
+def fit_in_square(crop: np.ndarray, side: int) -> np.ndarray:
+    """Letterbox a crop (h, w, 3) uint8 into a (side, side, 3) white square, aspect kept (area averaging when it
+    shrinks, bilinear when it grows)."""
+    from shelfscan.imageops import resize
+
+    h, w = crop.shape[:2]
+    scale = side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = resize(crop, (nw, nh), "area" if scale < 1 else "linear")
+    out = np.full((side, side, 3), 255, np.uint8)
+    y0, x0 = (side - nh) // 2, (side - nw) // 2
+    out[y0:y0 + nh, x0:x0 + nw] = small
+    return out

@@ -66,7 +66,8 @@ def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
     rgb = _check_uint8_rgb(rgb, "rgb_to_hsv image")
     cv2 = opencv_accelerator()
     if cv2 is not None and rgb.size:
-        flat = np.ascontiguousarray(rgb).reshape(-1, 1, 3)
+        width = rgb.shape[-2] if rgb.ndim >= 2 else 1  # rows of whole image rows: OpenCV works a row at a time
+        flat = np.ascontiguousarray(rgb).reshape(-1, width, 3)
         return cv2.cvtColor(flat, cv2.COLOR_RGB2HSV).reshape(rgb.shape)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     vmax = np.maximum(np.maximum(r, g), b)

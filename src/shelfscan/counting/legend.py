@@ -14,8 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from shelfscan.drawing import FONT_PX, hatch, put_text, rectangle, text_size
-from shelfscan.imageops import resize
+from shelfscan.drawing import FONT_PX, fit_in_square, hatch, put_text, rectangle, text_size
 
 MAX_COLUMNS = 4      # columns beside the photo before the panel grows taller than the photo
 BACKGROUND = (255, 255, 255)
@@ -113,18 +112,6 @@ def legend_layout(height: int, width: int, entries: Sequence[LegendEntry], title
                         max(width, columns * col_w, title_w), title_h + rows * row_h + pad)
 
 
-def _fit(crop: np.ndarray, side: int) -> np.ndarray:
-    """Letterbox a crop (h, w, 3) into a (side, side, 3) white square, aspect kept."""
-    h, w = crop.shape[:2]
-    scale = side / max(h, w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = resize(crop, (nw, nh), "area" if scale < 1 else "linear")
-    out = np.full((side, side, 3), 255, np.uint8)
-    y0, x0 = (side - nh) // 2, (side - nw) // 2
-    out[y0:y0 + nh, x0:x0 + nw] = small
-    return out
-
-
 def _draw_entry(panel: np.ndarray, entry: LegendEntry, x: int, y: int, layout: LegendLayout) -> None:
     """One line at (x, y), top-left, in place: swatch, example crop, text."""
     pad = max(2, layout.row_h // 8)
@@ -137,7 +124,7 @@ def _draw_entry(panel: np.ndarray, entry: LegendEntry, x: int, y: int, layout: L
         rectangle(panel, corners, entry.colour, max(1, side // 8))
     cx = sx + side + pad
     if entry.crop is not None and entry.crop.size:
-        panel[sy:sy + side, cx:cx + side] = _fit(entry.crop, side)
+        panel[sy:sy + side, cx:cx + side] = fit_in_square(entry.crop, side)
     px, stroke = _px(layout.font), _stroke(layout.thickness)
     th = text_size(entry.text, px, stroke)[1]
     put_text(panel, (cx + side + pad, y + (layout.row_h + th) // 2), entry.text, px, INK, stroke)

@@ -7,9 +7,8 @@ import numpy as np
 
 from shelfscan.annotate import draw_boxes, palette
 from shelfscan.detections import Detections
-from shelfscan.drawing import FONT_PX, put_text
+from shelfscan.drawing import FONT_PX, fit_in_square, put_text
 from shelfscan.embed.crops import box_windows
-from shelfscan.imageops import resize
 
 GREY = (160, 160, 160)
 
@@ -84,18 +83,6 @@ def annotate_types(image: np.ndarray, detections: Detections, groups: Sequence, 
     return attach_legend(out, legend_entries(image, detections, groups, gaps), title)
 
 
-def _fit(crop: np.ndarray, cell: int) -> np.ndarray:
-    """Letterbox a crop (h, w, 3) into a (cell, cell, 3) white square, aspect kept."""
-    h, w = crop.shape[:2]
-    scale = cell / max(h, w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = resize(crop, (nw, nh), "area" if scale < 1 else "linear")
-    out = np.full((cell, cell, 3), 255, np.uint8)
-    y0, x0 = (cell - nh) // 2, (cell - nw) // 2
-    out[y0:y0 + nh, x0:x0 + nw] = small
-    return out
-
-
 def _header(gid: int, count: int, cell: int, colour: tuple[int, int, int]) -> np.ndarray:
     out = np.full((cell, cell, 3), colour, np.uint8)
     scale = cell / 160
@@ -127,7 +114,7 @@ def contact_sheet(image: np.ndarray, detections: Detections, groups: Sequence, *
         row[:, :cell] = _header(g.id, g.count, cell, _type_colour(g.id, n_types))
         for j, i in enumerate(g.indices[:per_type].tolist()):
             x1, y1, x2, y2 = windows[i].tolist()
-            row[:, (j + 1) * cell:(j + 2) * cell] = _fit(image[y1:y2, x1:x2], cell)
+            row[:, (j + 1) * cell:(j + 2) * cell] = fit_in_square(image[y1:y2, x1:x2], cell)
         rows.append(row)
     if len(groups) > max_types:
         note = np.full((cell // 2, width, 3), 255, np.uint8)

@@ -68,7 +68,7 @@ class TrainConfig:
     init: str | None = None
     seed: int = 0
     width: int = DetectorConfig.width
-    frozen_stages: int = 3
+    frozen_stages: int = DetectorConfig.frozen_stages
     backbone: str = DetectorConfig.backbone
     pretrained: bool = True
     val_max_images: int | None = None

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from shelfscan.errors import InputError
-from shelfscan.models.config import BACKBONE_NAMES, DEFAULT_BACKBONE
+from shelfscan.models.config import BACKBONE_NAMES, DEFAULT_BACKBONE, DetectorConfig
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,8 @@ class LiteFeatures(nn.Module):
     pixel_std = PIXEL_STD
 
     def __init__(self, backbone: str = DEFAULT_BACKBONE, pretrained: bool = True,
-                 weights_path: str | Path | None = None, frozen_stages: int = 2) -> None:
+                 weights_path: str | Path | None = None,
+                 frozen_stages: int = DetectorConfig.frozen_stages) -> None:
         super().__init__()
         import timm
 
@@ -192,7 +193,8 @@ class LiteFeatures(nn.Module):
         return feats
 
 
-def build_backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, frozen_stages: int = 2) -> nn.Module:
+def build_backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True,
+                   frozen_stages: int = DetectorConfig.frozen_stages) -> nn.Module:
     """The trunk called ``name`` (:data:`~shelfscan.models.config.BACKBONE_NAMES`): :class:`LiteFeatures` for
     ``"lite0"`` / ``"lite2"``, :class:`~shelfscan.models.mobilenet.MobileNetV2Features` for
     ``"mobilenet_v2_coco"``. Every trunk has ``strides`` (8, 16, 32), ``out_channels``, ``pixel_mean`` and

@@ -27,7 +27,7 @@ class DetectorConfig:
     head_depth: int = 2
     imgsz: int = 1024
     hard_score_rate: float = 0.5
-    frozen_stages: int = 2
+    frozen_stages: int = 3  # the stem and 3 stages: every shipped model (shelfscan train --frozen-stages)
     backbone: str = DEFAULT_BACKBONE
 
     def to_dict(self) -> dict:

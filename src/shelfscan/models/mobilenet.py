@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from shelfscan.models.config import DetectorConfig
+
 STAGES = ((1, 2), (2, 4), (4, 7), (7, 11), (11, 14), (14, 17), (17, 18), (18, 19))  # [start, end) of features
 # stride 8: features[6] (32 ch, end of stage 2); 16: features[13] (96, end of stage 4); 32: features[18] (TF
 # Conv_1, 1280: the map the COCO box predictor read, instead of the 320-channel features[17])
@@ -90,7 +92,7 @@ class MobileNetV2Features(nn.Module):
     pixel_std = PIXEL_SCALE
 
     def __init__(self, pretrained: bool = True, weights_path: str | Path | None = None,
-                 frozen_stages: int = 2) -> None:
+                 frozen_stages: int = DetectorConfig.frozen_stages) -> None:
         super().__init__()
         self.features = mobilenet_v2_trunk()
         if pretrained:

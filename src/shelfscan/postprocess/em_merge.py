@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from shelfscan.errors import expect
+from shelfscan.models.config import DetectorConfig
 from shelfscan.postprocess.gaussians import agglomerate, blob_neighbours, hard_em
 from shelfscan.postprocess.heatmap import blobs, box_gaussians, heat_map, map_scale, pixel_of
 from shelfscan.postprocess.inputs import (Candidates, check_candidates, check_centres_inside, check_fraction,
@@ -20,7 +21,7 @@ from shelfscan.postprocess.suppress import ellipse_overlap_pairs, greedy_keep, i
 
 
 def em_merge(boxes: Any, hard_scores: Any, iou_scores: Any = None, *, image_size: tuple[int, int],
-             hard_score_rate: float = 0.5, class_ids: Any = None, max_det: int | None = None,
+             hard_score_rate: float = DetectorConfig.hard_score_rate, class_ids: Any = None, max_det: int | None = None,
              return_index: bool = False, map_px: float = 8.0, blob_threshold: float = 0.016,
              max_iter: int = 20, dedup_threshold: float = 0.3) -> tuple[Any, ...]:
     """Merge raw candidates into one box per product with the EM-Merger.

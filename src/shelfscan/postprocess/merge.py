@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from shelfscan.errors import expect
+from shelfscan.inference.config import InferenceConfig
+from shelfscan.models.config import DetectorConfig
 from shelfscan.postprocess.em_merge import em_merge_index
 from shelfscan.postprocess.inputs import (check_candidates, check_fraction, check_image_size, check_max_det,
                                           like_input)
@@ -13,7 +15,8 @@ METHODS = ("nms", "soft_iou_nms", "em")
 
 
 def merge_candidates(method: Literal["nms", "soft_iou_nms", "em"], boxes: Any, hard_scores: Any, iou_scores: Any,
-                     *, image_size: tuple[int, int], iou_threshold: float = 0.6, hard_score_rate: float = 0.5,
+                     *, image_size: tuple[int, int], iou_threshold: float = InferenceConfig.iou,
+                     hard_score_rate: float = DetectorConfig.hard_score_rate,
                      class_ids: Any = None, max_det: int | None = None) -> tuple[Any, Any]:
     """Choose which raw candidates survive, and their scores.
 

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from shelfscan.box_ops import box_area
+from shelfscan.inference.config import InferenceConfig
+from shelfscan.models.config import DetectorConfig
 from shelfscan.postprocess.inputs import (Candidates, check_candidates, check_fraction, check_max_det,
                                           like_input)
 
@@ -161,7 +163,7 @@ def _outputs(template: Any, cands: Candidates, keep: np.ndarray, scores: np.ndar
     return (*out, *like_input(template, keep)) if return_index else out
 
 
-def nms(boxes: Any, scores: Any, *, iou_threshold: float = 0.6, class_ids: Any = None, max_det: int | None = None,
+def nms(boxes: Any, scores: Any, *, iou_threshold: float = InferenceConfig.iou, class_ids: Any = None, max_det: int | None = None,
         return_index: bool = False) -> tuple[Any, ...]:
     """Plain greedy NMS, per class when ``class_ids`` is given.
 
@@ -184,8 +186,8 @@ def nms(boxes: Any, scores: Any, *, iou_threshold: float = 0.6, class_ids: Any =
     return _outputs(boxes, cands, keep, cands.hard, return_index)
 
 
-def soft_iou_nms(boxes: Any, hard_scores: Any, iou_scores: Any, *, hard_score_rate: float = 0.5,
-                 iou_threshold: float = 0.6, class_ids: Any = None, max_det: int | None = None,
+def soft_iou_nms(boxes: Any, hard_scores: Any, iou_scores: Any, *, hard_score_rate: float = DetectorConfig.hard_score_rate,
+                 iou_threshold: float = InferenceConfig.iou, class_ids: Any = None, max_det: int | None = None,
                  return_index: bool = False) -> tuple[Any, ...]:
     """Greedy NMS ranked by the blended confidence ``hard^r · iou^(1 − r)`` (Soft-IoU, Goldman et al.).
 
