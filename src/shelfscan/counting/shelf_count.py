@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from shelfscan.box_ops import box_sizes
+from shelfscan.cluster.methods import UNASSIGNED  # noqa: F401  (re-exported: the id of boxes no type took)
 from shelfscan.detections import Detections
 from shelfscan.counting.config import CountConfig
 from shelfscan.errors import InputError, expect
 
-UNASSIGNED = -1
 # the grouping's settings (linkage, cut, type radius, hue crops, mirror pass) and how they were chosen: CountConfig
 
 

@@ -22,7 +22,7 @@ from shelfscan.engine.train_config import TrainConfig
 from shelfscan.engine.train_data import (HELD_OUT_SPLITS, TrainData, _labelled_counts,  # noqa: F401
                                          _load_split, build_datasets, build_loader)
 from shelfscan.errors import expect
-from shelfscan.models.checkpoint import load_checkpoint, save_checkpoint
+from shelfscan.models.checkpoint import float_state_dict, load_checkpoint, save_checkpoint
 from shelfscan.models.detector import DetectorConfig, ShelfDetector
 
 
@@ -211,7 +211,7 @@ def _load_init(model: ShelfDetector, init: dict, where: str) -> None:
     """Load ``--init`` weights into ``model``. When the class lists differ (e.g. a one-class product model grown
     to product + gap), the class head's channels are matched by class name: a class of the checkpoint keeps its
     weights, a new class keeps the fresh initialisation (prior-probability bias); every other tensor must match."""
-    state = {k: v.float() if v.is_floating_point() else v for k, v in init["model"].items()}
+    state = float_state_dict(init["model"])
     old_names = list(init["config"].get("class_names", ["object"]))
     new_names = list(model.config.class_names)
     own = model.state_dict()
@@ -235,7 +235,7 @@ def export_shipped(best: str | Path, out: str | Path, **extra) -> Path:
     """Turn a run's ``best.pt`` into a shipped fp16 checkpoint (no optimiser state)."""
     ckpt = load_checkpoint(best)
     model = ShelfDetector(DetectorConfig.from_dict(ckpt["config"]), pretrained_backbone=False)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()})
+    model.load_state_dict(float_state_dict(ckpt["model"]))
     hist = ckpt.get("history", [])
     return save_checkpoint(out, model, half=True, history=hist, train_config=ckpt.get("train_config", {}), **extra)
 

@@ -35,10 +35,14 @@ def load_checkpoint(path: str | Path) -> dict:
     return ckpt
 
 
+def float_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with every floating tensor as float32 (shipped checkpoints store fp16 weights)."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
 def load_detector(model: str | Path | None = None, device: str | torch.device = "cpu") -> ShelfDetector:
     """Build the detector stored at ``model`` (shipped name, path, or None for the default), in eval mode, float32."""
     ckpt = load_checkpoint(resolve_model_path(model))
     net = ShelfDetector(DetectorConfig.from_dict(ckpt["config"]), pretrained_backbone=False)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()}
-    net.load_state_dict(state)
+    net.load_state_dict(float_state_dict(ckpt["model"]))
     return net.to(device).eval()
