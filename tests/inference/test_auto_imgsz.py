@@ -95,3 +95,21 @@ def test_the_chosen_size_travels_with_the_result(detector):
     dets = detector.predict(far)
     assert len(dets) and set(dets.data["imgsz"].tolist()) == {detector.choose_imgsz(far)} == {dets.metadata["imgsz"]}
     assert not hasattr(detector, "last_imgsz")  # no per-detector reporting state (racy with several workers)
+
+
+def test_auto_size_is_measured_on_products_not_gaps(monkeypatch):
+    """Large empty-shelf boxes of a two-class model do not make ``auto`` think the products are large."""
+    import numpy as np
+
+    from shelfscan.inference import Detector
+
+    det = Detector(None)
+    products = np.array([[i * 20.0, 0, i * 20.0 + 20, 20] for i in range(10)], np.float32)  # 20-px products
+    gaps = np.array([[0, 100, 300, 400]] * 10, np.float32)
+    boxes = np.concatenate([products, gaps])
+    labels = np.array([0] * 10 + [1] * 10)
+    monkeypatch.setattr(type(det), "class_names", property(lambda self: ["object", "gap"]))
+    monkeypatch.setattr(det, "_run", lambda image, conf=None: {"boxes": boxes, "labels": labels})
+    size = det.choose_imgsz(np.zeros((480, 640, 3), np.uint8))
+    cfg = det.config
+    assert size == int(np.clip(round(cfg.auto_probe * cfg.auto_side / 20 / 32) * 32, *cfg.auto_range))

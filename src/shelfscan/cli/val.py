@@ -101,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         predictions = read_predictions_csv(args.pred)
 
-    if not args.per_class and "gap" not in dataset.class_names:
+    from shelfscan.models.config import GAP_CLASS
+
+    if not args.per_class and GAP_CLASS not in dataset.class_names:
         # a two-class (product + gap) model against products-only boxes: its gaps are not products
         from shelfscan.counting.gaps import split_gaps
 

@@ -18,8 +18,8 @@ import numpy as np
 from shelfscan.box_ops import box_sizes
 from shelfscan.detections import Detections
 from shelfscan.errors import InputError
+from shelfscan.models.config import GAP_CLASS
 
-GAP_CLASS = "gap"
 # "product" names every class that is not a gap (the shelf model's product class is SKU-110K's "object")
 PRODUCT_ALIAS = "product"
 GAP_COLOUR = (230, 30, 30)  # RGB: gaps are drawn red (outline + hatching), whatever the palette gives products

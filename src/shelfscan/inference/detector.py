@@ -20,6 +20,7 @@ from shelfscan.imageops import resize
 from shelfscan.inference.config import InferenceConfig, check_imgsz
 from shelfscan.inference.predict import postprocess
 from shelfscan.inference.tiling import contained_fragments, pad_to_multiple, seam_boxes, tile_grid
+from shelfscan.models.config import GAP_CLASS
 from shelfscan.models.shipped import class_noun, shipped_model
 
 SETTINGS = ("conf", "iou", "max_det", "tile", "merger", "tta", "auto_side")  # read-only views of Detector.config
@@ -188,7 +189,10 @@ class Detector:
     def choose_imgsz(self, rgb: np.ndarray) -> int:
         """The working size ``imgsz="auto"`` picks for this photo (see the class docstring)."""
         cfg = self.config
-        b = self._run(_scale_longest(rgb, cfg.auto_probe)[0], conf=cfg.auto_conf)["boxes"]
+        first = self._run(_scale_longest(rgb, cfg.auto_probe)[0], conf=cfg.auto_conf)
+        b = first["boxes"]
+        if GAP_CLASS in self.class_names:  # empty shelf space is not a product: it does not size the products
+            b = b[first["labels"] != self.class_names.index(GAP_CLASS)]
         if len(b) < cfg.auto_min_boxes:
             return int(self.imgsz)
         w, h = xyxy_to_xywh(b)[:, 2:].clip(1).T

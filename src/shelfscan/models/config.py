@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 DEFAULT_BACKBONE = "lite0"
+GAP_CLASS = "gap"  # the class of empty shelf space (where a product belongs) in a two-class shelf model
 BACKBONE_NAMES = ("lite0", "lite2", "mobilenet_v2_coco")  # models/backbone.py build_backbone
 
 

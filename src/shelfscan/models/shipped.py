@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Sequence
 
 from shelfscan.errors import InputError
+from shelfscan.models.config import GAP_CLASS
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
@@ -55,7 +56,7 @@ def shipped_model(model: str | Path | None) -> ShippedModel | None:
 def class_noun(class_names: Sequence[str]) -> str:
     """What the boxes of a model outside the table are called: ``"products"`` with one class besides ``gap``
     (shelf-like: ``object``, or ``object, gap``), ``"items"`` with several (tagging models, e.g. clothing)."""
-    kinds = [c for c in class_names if c != "gap"]  # gaps are empty shelf space, never a kind of box counted
+    kinds = [c for c in class_names if c != GAP_CLASS]  # gaps are empty shelf space, never a kind of box counted
     return "products" if len(kinds) <= 1 else "items"
 
 
