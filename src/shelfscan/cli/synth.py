@@ -6,7 +6,7 @@ import argparse
 from shelfscan.cli.common import add_out
 from shelfscan.errors import expect
 
-DEFAULT_SKUS = 400  # keep in step with shelfscan.synth.catalog.DEFAULT_SKUS (not imported: cv2 is slow to load)
+from shelfscan.synth.defaults import DEFAULT_SKUS, PHOTO_WIDTH
 
 
 def add_parser(subparsers) -> None:
@@ -20,8 +20,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, required=True, help="seed of the photos (splits differ for the same seed)")
     p.add_argument("--split", choices=["train", "val", "test"], default="train",
                    help="split name in file names (default train)")
-    p.add_argument("--imgsz", type=int, default=1024,
-                   help="photo width in pixels (default 1024); the height is 4/3 (portrait) or 3/4 (landscape) "
+    p.add_argument("--imgsz", type=int, default=PHOTO_WIDTH,
+                   help=f"photo width in pixels (default {PHOTO_WIDTH}); the height is 4/3 (portrait) or 3/4 (landscape) "
                         "of it")
     p.add_argument("--skus", type=int, default=DEFAULT_SKUS,
                    help=f"number of SKUs in the catalog (default {DEFAULT_SKUS})")

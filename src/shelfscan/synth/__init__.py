@@ -2,13 +2,29 @@
 
 ``render_shelf(seed)`` gives one photo and its :class:`~shelfscan.detections.Detections`;
 ``write_synthetic_dataset`` writes many in the SKU-110K layout; a :class:`Catalog` holds the SKUs' fronts.
+They need OpenCV (the ``[synth]`` extra): the names load on first use and, without it, raise an InputError that
+says what to install; :mod:`shelfscan.synth.defaults` (the default sizes) reads without it.
 """
-from shelfscan.imageops import import_cv2
+from __future__ import annotations
 
-import_cv2("synthetic shelves (shelfscan.synth)")  # OpenCV comes with the [synth] extra: say so, not ImportError
+from typing import TYPE_CHECKING
 
-from shelfscan.synth.catalog import Catalog, default_catalog  # noqa: E402
-from shelfscan.synth.shelf import render_shelf  # noqa: E402
-from shelfscan.synth.writer import image_seed, write_synthetic_dataset  # noqa: E402
+if TYPE_CHECKING:
+    from shelfscan.synth.catalog import Catalog, default_catalog
+    from shelfscan.synth.shelf import render_shelf
+    from shelfscan.synth.writer import image_seed, write_synthetic_dataset
 
 __all__ = ["Catalog", "default_catalog", "image_seed", "render_shelf", "write_synthetic_dataset"]
+_HOMES = {"Catalog": "catalog", "default_catalog": "catalog", "render_shelf": "shelf", "image_seed": "writer",
+          "write_synthetic_dataset": "writer"}
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    from shelfscan.imageops import import_cv2
+
+    import_cv2("synthetic shelves (shelfscan.synth)")  # OpenCV comes with the [synth] extra: say so, not ImportError
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -11,7 +11,7 @@ from shelfscan.errors import expect
 from shelfscan.synth.design import palette_rgb, random_design, random_palette_hsv, variant_palette_hsv
 from shelfscan.synth.products import PackShape, random_shape, render_pack
 
-DEFAULT_SKUS = 400
+from shelfscan.synth.defaults import DEFAULT_SKUS
 DEFAULT_CATALOG_SEED = 0
 TEXTURE_HEIGHT = 160
 # number of look-alike variants per family and how often each occurs

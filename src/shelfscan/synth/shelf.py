@@ -13,6 +13,7 @@ from shelfscan.box_ops import box_area, box_sizes, clip_boxes
 from shelfscan.detections import Detections
 from shelfscan.errors import InputError, expect
 from shelfscan.synth.catalog import Catalog, default_catalog
+from shelfscan.synth.defaults import PHOTO_WIDTH
 from shelfscan.synth.effects import apply_gain, camera, lighting_gain
 from shelfscan.synth.layout import ShelfLayout, ShelfStyle, make_layout, random_style
 from shelfscan.synth.paint import paint_canvas
@@ -90,7 +91,7 @@ def _check_args(seed: int, width: int, height: int | None, n_products: tuple[int
     expect(ok, "render_shelf n_products", "(low, high) ints with 1 <= low <= high", n_products)
 
 
-def render_shelf(seed: int, width: int = 1024, height: int | None = None, *, catalog: Catalog | None = None,
+def render_shelf(seed: int, width: int = PHOTO_WIDTH, height: int | None = None, *, catalog: Catalog | None = None,
                  n_products: tuple[int, int] = (50, 300)) -> tuple[np.ndarray, Detections]:
     """Render one synthetic shelf photo.
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from shelfscan.errors import InputError, expect
 from shelfscan.synth.catalog import Catalog, default_catalog
+from shelfscan.synth.defaults import PHOTO_WIDTH
 from shelfscan.synth.shelf import render_shelf
 
 SPLITS = ("train", "val", "test")
@@ -33,7 +34,7 @@ def box_rows(name: str, boxes, width: int, height: int) -> list[list]:
             for a, b, c, d, label in zip(x1.tolist(), y1.tolist(), x2.tolist(), y2.tolist(), boxes.labels)]
 
 
-def write_synthetic_dataset(out_dir: str | Path, n_images: int, seed: int, split: str = "train", width: int = 1024,
+def write_synthetic_dataset(out_dir: str | Path, n_images: int, seed: int, split: str = "train", width: int = PHOTO_WIDTH,
                             *, height: int | None = None, catalog: Catalog | None = None,
                             n_products: tuple[int, int] = (50, 300), jpeg_quality: int = 95,
                             progress: bool = False) -> Path:
