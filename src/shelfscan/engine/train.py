@@ -143,7 +143,10 @@ def validate(cfg: TrainConfig, model: ShelfDetector, data: TrainData, device: to
     from shelfscan.inference.detector import Detector
 
     model.eval()
-    det = Detector(model, imgsz=cfg.imgsz, conf=cfg.val_conf, max_det=cfg.max_det_val, device=str(device))
+    # the detector keeps its own max_det (1000): capping it at max_det_val would keep the top boxes of all classes
+    # together, and on a shelf of 100+ products a two-class model's gaps would never reach the scoring, which keeps
+    # max_det_val boxes per class (COCO maxDets)
+    det = Detector(model, imgsz=cfg.imgsz, conf=cfg.val_conf, device=str(device))
     scores = evaluate_detector(det, data.val_ds, max_det=cfg.max_det_val, class_agnostic=data.agnostic_val)
     return {f"val_{k}": v for k, v in scores.items()}
 
