@@ -4,10 +4,9 @@ predictions CSV; checks for truncated and corrupt images. Every reader returns a
 
 The readers and writers are imported on first use (PEP 562), so ``shelfscan detect`` does not pay for YAML, COCO
 and the other formats it never reads."""
-from importlib import import_module
-
 from shelfscan.data.images import IMAGE_SUFFIXES, check_image, find_images, image_size, read_image
 from shelfscan.data.records import Dataset, ImageRecord, LoadReport
+from shelfscan.lazy import lazy_attributes
 
 # name -> submodule of shelfscan.data that defines it
 _LAZY = {
@@ -24,9 +23,4 @@ __all__ = ["IMAGE_SUFFIXES", "Dataset", "ImageRecord", "LoadReport", "check_imag
            "read_image", *_LAZY]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(f"shelfscan.data.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'shelfscan.data' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

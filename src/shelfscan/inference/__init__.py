@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from shelfscan.inference.config import InferenceConfig
+from shelfscan.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from shelfscan.inference.detector import Detector
@@ -15,9 +16,4 @@ if TYPE_CHECKING:
 __all__ = ["Detector", "InferenceConfig"]
 
 
-def __getattr__(name: str):
-    if name == "Detector":
-        from shelfscan.inference.detector import Detector
-
-        return Detector
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"Detector": "detector"})

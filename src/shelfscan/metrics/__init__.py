@@ -5,9 +5,9 @@ settings (:class:`EvalConfig`, e.g. for ``shelfscan --help``) stays light.
 """
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from shelfscan.lazy import lazy_attributes
 from shelfscan.metrics.config import EvalConfig
 
 if TYPE_CHECKING:
@@ -24,7 +24,4 @@ __all__ = ["DetectionMetrics", "EvalConfig", "clustering_scores", "count_errors"
            "match_clusters", "shelf_type_scores", "type_count_metrics"]
 
 
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(import_module(f"shelfscan.metrics.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _HOMES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shelfscan.lazy import lazy_attributes
 from shelfscan.serve.config import ServeConfig
 
 if TYPE_CHECKING:
@@ -14,9 +15,4 @@ if TYPE_CHECKING:
 __all__ = ["ServeConfig", "create_app"]
 
 
-def __getattr__(name: str):
-    if name == "create_app":
-        from shelfscan.serve.app import create_app
-
-        return create_app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"create_app": "app"})

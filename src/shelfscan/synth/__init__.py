@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shelfscan.lazy import lazy_attributes
+
 if TYPE_CHECKING:
     from shelfscan.synth.catalog import Catalog, default_catalog
     from shelfscan.synth.shelf import render_shelf
@@ -19,12 +21,10 @@ _HOMES = {"Catalog": "catalog", "default_catalog": "catalog", "render_shelf": "s
           "write_synthetic_dataset": "writer"}
 
 
-def __getattr__(name: str):
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
+def _need_opencv() -> None:
     from shelfscan.imageops import import_cv2
 
     import_cv2("synthetic shelves (shelfscan.synth)")  # OpenCV comes with the [synth] extra: say so, not ImportError
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+
+
+__getattr__ = lazy_attributes(__name__, _HOMES, before=_need_opencv)
