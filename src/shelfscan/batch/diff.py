@@ -20,7 +20,6 @@ from shelfscan.batch.matching import GAP_IOU, SIM_THRESHOLD, match_gaps, match_t
 from shelfscan.errors import InputError
 
 
-
 @dataclass
 class StoredScan:
     """A scan read back from the database: its types (id, count, embedding) and gap boxes."""

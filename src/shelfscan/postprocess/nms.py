@@ -121,8 +121,6 @@ def _sweep_axis(b):
     return int(np.argmin(pairs))
 
 
-
-
 def nms_index(boxes: np.ndarray, scores: np.ndarray, *, iou_threshold: float, class_ids: np.ndarray | None = None,
               max_det: int | None = None) -> np.ndarray:
     """Indices (M,) int64 kept by greedy NMS, sorted by score descending (ties: lower index first).
