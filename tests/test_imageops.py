@@ -103,3 +103,11 @@ def test_opencv_accelerator_gives_the_numpy_results(monkeypatch):
         assert ours.shape == theirs.shape and ours.dtype == theirs.dtype == np.uint8
         assert np.abs(ours.astype(int) - theirs).max() <= 1
     assert np.array_equal(numpy_results[3], fast[3])
+
+
+def test_counts_per_image_counts_each_row_and_skips_minus_one():
+    from shelfscan.imageops import counts_per_image
+
+    bins = np.array([[[0, 1], [1, -1]], [[2, 2], [-1, -1]]])
+    assert counts_per_image(bins, 3).tolist() == [[1, 2, 0], [0, 0, 2]]
+    assert counts_per_image(np.zeros((0, 4), np.int64), 3).shape == (0, 3)

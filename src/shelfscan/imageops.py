@@ -115,6 +115,16 @@ def hist_bins(values: np.ndarray, bins: int, low: float, high: float) -> np.ndar
     return lut[np.asarray(values, np.uint8)]
 
 
+def counts_per_image(bins: np.ndarray, n_bins: int) -> np.ndarray:
+    """Histograms of a batch: int64 (B, n_bins), row i counting the values of ``bins[i]`` (any shape after the
+    first axis) in each bin 0..n_bins-1; -1 is not counted (``cv2.calcHist`` per image with a mask)."""
+    b = np.asarray(bins, np.int64)
+    b = b.reshape(len(b), int(np.prod(b.shape[1:])))  # (B, pixels); also for an empty batch
+    keep = b >= 0
+    flat = (b + n_bins * np.arange(len(b)).reshape(-1, 1))[keep]
+    return np.bincount(flat, minlength=len(b) * n_bins).reshape(len(b), n_bins)
+
+
 RESIZE_METHODS = ("auto", "area", "linear")
 _COEF_SCALE = 2048  # OpenCV's INTER_RESIZE_COEF_SCALE: fixed-point weights of 8-bit bilinear resizing
 

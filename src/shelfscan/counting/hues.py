@@ -11,15 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from shelfscan.cluster.methods import UNASSIGNED, agglomerative_labels, relabel_by_size
-from shelfscan.embed.crops import COLOUR_MARGIN, central_hsv
+from shelfscan.embed.crops import COLOUR_MARGIN, HSV_CHUNK, central_hsv
 from shelfscan.errors import expect
-from shelfscan.imageops import hist_bins
+from shelfscan.imageops import counts_per_image, hist_bins
 
 HUE_BINS = 16
 MIN_SATURATION = 64   # of 255: greys, whites and blacks carry no hue
 MIN_COLOURED = 0.05   # a crop with less than this share of coloured pixels has no hue to compare
 HUE_SPLIT = 0.6       # Hellinger distance between hue histograms at which a type is cut (average linkage)
-_CHUNK = 256          # crops converted to HSV at a time
 
 
 def hue_histograms(crops: np.ndarray, margin: float = COLOUR_MARGIN) -> tuple[np.ndarray, np.ndarray]:
@@ -39,11 +38,10 @@ def hue_histograms(crops: np.ndarray, margin: float = COLOUR_MARGIN) -> tuple[np
     n = len(crops)
     out = np.zeros((n, HUE_BINS))
     coloured = np.zeros(n, bool)
-    for start in range(0, n, _CHUNK):
-        hsv = central_hsv(crops[start:start + _CHUNK], margin)  # (B, S', S', 3)
+    for start in range(0, n, HSV_CHUNK):
+        hsv = central_hsv(crops[start:start + HSV_CHUNK], margin)  # (B, S', S', 3)
         bins = np.where(hsv[..., 1] >= MIN_SATURATION, hist_bins(hsv[..., 0], HUE_BINS, 0, 180), -1)
-        bins = np.where(bins >= 0, bins + HUE_BINS * np.arange(len(hsv)).reshape(-1, 1, 1), -1)  # as cv2.calcHist
-        hist = np.bincount(bins[bins >= 0], minlength=len(hsv) * HUE_BINS).reshape(len(hsv), HUE_BINS)
+        hist = counts_per_image(bins, HUE_BINS)  # the coloured pixels' hues (cv2.calcHist with a mask)
         total = hist.sum(1).astype(np.float64)
         coloured[start:start + len(hsv)] = total >= MIN_COLOURED * hsv[0, ..., 0].size
         out[start:start + len(hsv)] = np.sqrt(hist / np.maximum(total, 1.0)[:, None])

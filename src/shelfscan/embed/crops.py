@@ -7,13 +7,13 @@ import numpy as np
 
 from shelfscan.box_ops import box_sizes
 from shelfscan.errors import InputError, expect
-from shelfscan.imageops import hist_bins, resize, rgb_to_hsv
+from shelfscan.imageops import counts_per_image, hist_bins, resize, rgb_to_hsv
 
 # HSV histogram of the central part of a crop (the label): hue x saturation x value bins
 COLOUR_BINS: tuple[int, int, int] = (16, 4, 2)
 COLOUR_MARGIN = 0.125  # fraction of the crop left out on each side (shelf edges, neighbours, hands)
 HSV_RANGES = ((0, 180), (0, 256), (0, 256))  # OpenCV's 8-bit HSV: hue 0..179
-_CHUNK = 256  # crops converted to HSV at a time (bounded memory for thousands of boxes)
+HSV_CHUNK = 256  # crops converted to HSV at a time (bounded memory for thousands of boxes)
 
 
 def check_rgb_image(image: np.ndarray, what: str = "image") -> np.ndarray:
@@ -120,14 +120,13 @@ def colour_histograms(crops: np.ndarray, bins: tuple[int, int, int] = COLOUR_BIN
     """
     n, size = len(crops), int(np.prod(bins))
     out = np.zeros((n, size), np.float32)
-    for start in range(0, n, _CHUNK):
-        hsv = central_hsv(crops[start:start + _CHUNK], margin)  # (B, S', S', 3)
+    for start in range(0, n, HSV_CHUNK):
+        hsv = central_hsv(crops[start:start + HSV_CHUNK], margin)  # (B, S', S', 3)
         idx = np.zeros(hsv.shape[:-1], np.int64)
         inside = np.ones(hsv.shape[:-1], bool)
         for c, (nb, (lo, hi)) in enumerate(zip(bins, HSV_RANGES)):  # the joint bin, as cv2.calcHist counts it
             b = hist_bins(hsv[..., c], nb, lo, hi)
             idx, inside = idx * nb + b, inside & (b >= 0)
-        idx = idx + size * np.arange(len(hsv)).reshape(-1, 1, 1)
-        hist = np.bincount(idx[inside], minlength=len(hsv) * size).reshape(len(hsv), size).astype(np.float64)
+        hist = counts_per_image(np.where(inside, idx, -1), size).astype(np.float64)
         out[start:start + len(hsv)] = np.sqrt(hist / np.maximum(hist.sum(1, keepdims=True), 1.0))
     return out
