@@ -127,7 +127,7 @@ def fit_in_square(crop: np.ndarray, side: int) -> np.ndarray:
     h, w = crop.shape[:2]
     scale = side / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = resize(crop, (nw, nh), "area" if scale < 1 else "linear")
+    small = resize(crop, (nw, nh))  # area averaging when it shrinks, bilinear when it grows
     out = np.full((side, side, 3), 255, np.uint8)
     y0, x0 = (side - nh) // 2, (side - nw) // 2
     out[y0:y0 + nh, x0:x0 + nw] = small

@@ -230,4 +230,4 @@ def _scale_longest(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     w, h = max(1, round(w0 * scale)), max(1, round(h0 * scale))
     if (w, h) == (w0, h0):
         return rgb, scale
-    return resize(rgb, (w, h), "area" if scale < 1 else "linear"), scale
+    return resize(rgb, (w, h)), scale  # area averaging when it shrinks, bilinear when it grows
