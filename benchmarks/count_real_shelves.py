@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shelfscan.inference.config import PRECISIONS, InferenceConfig
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "benchmarks" / "data" / "shelf_types"
 IMAGES = ROOT.parent / "shared" / "data" / "sku110k-sample" / "images"
@@ -96,6 +98,8 @@ def main() -> None:
     ap.add_argument("--confirm-below", type=float, default=None, help="default: count's")
     ap.add_argument("--method", default="auto")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precision", default=InferenceConfig.precision, choices=PRECISIONS,
+                    help="shipped model's arithmetic on the CPU (default: the detector's)")
     ap.add_argument("--only", nargs="*", default=None, help="photo stems to run (default: all)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
@@ -113,7 +117,7 @@ def main() -> None:
     kw = {} if args.imgsz is None else {"imgsz": imgsz_arg(args.imgsz)}
     low = CountConfig.count_conf
     detector = Detector(args.model, conf=low if args.conf is None else min(args.conf, low),
-                        threads=args.threads, **kw)
+                        threads=args.threads, precision=args.precision, **kw)
     rows, rows_gt = [], []
     print(f"{'photo':<13} {'ARI':>6} {'mCIoU':>6} {'recall':>6} {'types':>8} {'s':>5}   labelled boxes: "
           f"{'ARI':>6} {'mCIoU':>6} {'types':>8}")

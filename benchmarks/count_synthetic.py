@@ -29,6 +29,7 @@ import numpy as np
 
 from shelfscan.cli.common import imgsz_arg
 from shelfscan.counting.config import CountConfig
+from shelfscan.inference.config import PRECISIONS, InferenceConfig
 
 
 def match_boxes(pred: np.ndarray, true: np.ndarray, iou_min: float = 0.5) -> np.ndarray:
@@ -99,7 +100,7 @@ def speed(args: argparse.Namespace) -> None:
                  for s in range(5)]
     embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads)
     detector = Detector(None if args.model in (None, "shelf") else args.model, threads=args.threads, imgsz=args.imgsz,
-                        **({} if args.conf is None else {"conf": args.conf}))
+                        precision=args.precision, **({} if args.conf is None else {"conf": args.conf}))
     count(items[0][1], detector=detector, embedder=embedder)  # warm-up
     for name, image in items:
         times = []
@@ -139,6 +140,8 @@ def main() -> None:
     ap.add_argument("--imgsz", type=imgsz_arg, default=None, help="detector size: pixels or auto (default: the "
                     "model's)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precision", default=InferenceConfig.precision, choices=PRECISIONS,
+                    help="shipped model's arithmetic on the CPU (default: the detector's)")
     ap.add_argument("--speed", action="store_true",
                     help="only time the whole count (detect + embed + group) of 1600-px photos and exit")
     args = ap.parse_args()
@@ -159,7 +162,7 @@ def main() -> None:
         from shelfscan.inference import Detector
 
         model = None if args.model == "shelf" else args.model
-        detector = Detector(model, threads=args.threads, imgsz=args.imgsz, tta=args.tta,
+        detector = Detector(model, threads=args.threads, imgsz=args.imgsz, tta=args.tta, precision=args.precision,
                             **({} if args.conf is None else {"conf": args.conf}))
     print(f"embedder {embedder}, method {args.method}, detector {args.model or '-'} (imgsz {args.imgsz or 'model'})")
     runs = {"true boxes": collections.defaultdict(list)}

@@ -4,7 +4,10 @@ opened or closed.
 Types are matched across the two photos by their crops: each type's unit mean crop embedding (stored per type by
 ``shelfscan batch``) is compared by cosine similarity, pairs are chosen by the Hungarian algorithm
 (``scipy.optimize.linear_sum_assignment``, maximum total similarity), and a pair counts as one product only at
-similarity >= ``threshold``; unmatched types of A vanished, of B appeared. Gaps are matched by box IoU (greedy,
+similarity >= ``threshold``; a type one scan split off (unmatched, yet similar to a matched type of the other scan
+and bringing that pair's counts closer: :func:`~shelfscan.batch.matching.fold_split_types`) is folded into the
+pair, its count added (``folded_a``/``folded_b``, named in the text);
+the other unmatched types of A vanished, of B appeared. Gaps are matched by box IoU (greedy,
 >= ``gap_iou``), which assumes the two photos frame the shelf alike (a fixed camera, or the same spot).
 """
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from shelfscan.batch import schema as t
-from shelfscan.batch.matching import GAP_IOU, SIM_THRESHOLD, match_gaps, match_types
+from shelfscan.batch.matching import GAP_IOU, SIM_THRESHOLD, fold_split_types, match_gaps, match_types
 from shelfscan.errors import InputError
 
 
@@ -42,6 +45,8 @@ class TypeChange:
     count_a: int
     count_b: int
     similarity: float | None
+    folded_a: list[int] = field(default_factory=list)  # more types of A counted in count_a (one product, split)
+    folded_b: list[int] = field(default_factory=list)
 
     @property
     def delta(self) -> int:
@@ -82,6 +87,9 @@ class ScanDiff:
     def text(self) -> str:
         lines = [f"scan {self.scan_a} -> {self.scan_b}: {self.total_a} -> {self.total_b} products"]
         for c in self.matched:
+            for side, ids in (("A", c.folded_a), ("B", c.folded_b)):
+                lines += [f"  type {i} of scan {side} folded into type {c.type_a if side == 'A' else c.type_b} "
+                          f"(one product split in two types)" for i in ids]
             if c.delta:
                 lines.append(f"  type {c.type_a} -> {c.type_b}: {c.count_a} -> {c.count_b} ({c.delta:+d}, "
                              f"similarity {c.similarity:.2f})")
@@ -140,9 +148,16 @@ def diff_scans(engine: sa.Engine, scan_a: int, scan_b: int, threshold: float = S
     ea = a.embeddings if a.embeddings is not None else np.zeros((0, dim), np.float32)
     eb = b.embeddings if b.embeddings is not None else np.zeros((0, dim), np.float32)
     pairs = match_types(ea, eb, threshold)
-    used_a, used_b = {p[0] for p in pairs}, {p[1] for p in pairs}
-    out.changes = [TypeChange(a.type_ids[i], b.type_ids[j], a.counts[i], b.counts[j], round(s, 4))
-                   for i, j, s in sorted(pairs)]
+    fold_a, fold_b = fold_split_types(ea, eb, pairs, a.counts, b.counts)
+    used_a, used_b = {p[0] for p in pairs} | set(fold_a), {p[1] for p in pairs} | set(fold_b)
+    for k, (i, j, sim) in enumerate(pairs):
+        change = TypeChange(a.type_ids[i], b.type_ids[j], a.counts[i], b.counts[j], round(sim, 4))
+        for extra, fold, scan in (("a", fold_a, a), ("b", fold_b, b)):
+            for r in sorted(r for r, pk in fold.items() if pk == k):
+                getattr(change, f"folded_{extra}").append(scan.type_ids[r])
+                setattr(change, f"count_{extra}", getattr(change, f"count_{extra}") + scan.counts[r])
+        out.changes.append(change)
+    out.changes.sort(key=lambda c: (c.type_a, c.type_b))
     out.changes += [TypeChange(a.type_ids[i], None, a.counts[i], 0, None) for i in range(len(a.type_ids))
                     if i not in used_a]
     out.changes += [TypeChange(None, b.type_ids[j], 0, b.counts[j], None) for j in range(len(b.type_ids))

@@ -81,14 +81,16 @@ def _weights_digest(path: str, size: int, mtime_ns: int) -> str:
 def model_id(model: str | None) -> str:
     """``"<name>@<first 12 hex of the weights' sha256>"``, e.g. ``"shelf@3fa2c1d09b7e"``.
 
-    Shipped names hash their ONNX twin (what runs on a CPU); other paths hash the file given.
+    Shipped names hash the ONNX file that runs on a CPU (``precision="auto"``: the int8 one where it ships);
+    other paths hash the file given.
     """
     from shelfscan.models.shipped import DEFAULT_MODEL, resolve_model_path, shipped_model
 
     entry = shipped_model(model)
     if entry is not None:
         name = model or DEFAULT_MODEL
-        path = entry.onnx_path if entry.onnx_path.is_file() else entry.checkpoint_path
+        onnx_file = entry.onnx_file("auto")
+        path = onnx_file if onnx_file.is_file() else entry.checkpoint_path
     else:
         path = resolve_model_path(model)
         name = Path(model).name

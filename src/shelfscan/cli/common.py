@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from shelfscan.inference.config import MERGERS, RUNTIMES, InferenceConfig
+from shelfscan.inference.config import MERGERS, PRECISIONS, RUNTIMES, InferenceConfig
 
 
 def add_out(p: argparse.ArgumentParser, help: str, required: bool = True) -> None:
@@ -72,9 +72,12 @@ def add_merging(p: argparse.ArgumentParser) -> None:
 
 
 def add_runtime(p: argparse.ArgumentParser) -> None:
-    """``--runtime``: which library runs the network (default ``InferenceConfig.runtime``)."""
+    """``--runtime`` (which library runs the network) and ``--precision`` (defaults: ``InferenceConfig``'s)."""
     p.add_argument("--runtime", choices=RUNTIMES, default=InferenceConfig.runtime,
                    help="shipped models on CPU: auto uses ONNX Runtime when installed (faster), else PyTorch")
+    p.add_argument("--precision", choices=PRECISIONS, default=InferenceConfig.precision,
+                   help="shipped models in ONNX Runtime on CPU: auto runs the int8 file where one ships (the "
+                        "shelf model), fp32 the exported one")
 
 
 def inference_config(args: argparse.Namespace, **overrides) -> InferenceConfig:

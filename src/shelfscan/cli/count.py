@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from shelfscan.cli.common import add_inference, add_merging, add_model, inference_config
+from shelfscan.cli.common import add_inference, add_merging, add_model, add_runtime, inference_config
 from shelfscan.counting.config import METHODS, CountConfig
 
 
@@ -24,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         f"a type formed by boxes scoring >= S (default {CountConfig.confirm_below}; 0: every box "
                         "forms types)")
     add_merging(p)
+    add_runtime(p)
     p.add_argument("--verbose", action="store_true",
                    help="also print each photo's table of types (the files always hold it)")
     p.set_defaults(func=run)

@@ -6,7 +6,7 @@ import json
 import math
 import sys
 
-from shelfscan.cli.common import imgsz_arg
+from shelfscan.cli.common import add_runtime, imgsz_arg
 from shelfscan.errors import InputError
 from shelfscan.inference.config import InferenceConfig
 from shelfscan.metrics.config import EvalConfig
@@ -49,6 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-class", action="store_true",
                    help="evaluate per class: predicted class names are matched to the ground truth's")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    add_runtime(p)
     p.set_defaults(func=run)
 
 
@@ -96,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         from shelfscan.engine.evaluate import predict_dataset
         from shelfscan.inference import Detector
 
-        detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=args.max_det, tta=args.tta)
+        detector = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=args.max_det, tta=args.tta,
+                            runtime=args.runtime, precision=args.precision)
         predictions = predict_dataset(detector, dataset, progress=not args.json)
     else:
         predictions = read_predictions_csv(args.pred)

@@ -13,6 +13,7 @@ from shelfscan.errors import expect
 
 MERGERS = ("nms", "em")
 RUNTIMES = ("auto", "torch", "onnx")
+PRECISIONS = ("auto", "fp32", "int8")
 
 
 def check_imgsz(imgsz: object, what: str = "imgsz") -> None:
@@ -45,6 +46,9 @@ class InferenceConfig:
         threads: CPU threads of the runtime; None: the runtime's default (one per core).
         runtime: ``"auto"`` (shipped models run their ONNX twin on the CPU, checkpoints PyTorch), ``"torch"``
             or ``"onnx"``.
+        precision: arithmetic of a shipped model in ONNX Runtime on the CPU: ``"auto"`` (its int8 file when it
+            ships one, else fp32), ``"fp32"`` or ``"int8"``; other models run as their file is (``"int8"`` is
+            refused for them, as for PyTorch and GPUs).
         auto_side: product side (first-pass pixels) that ``imgsz="auto"`` aims for.
         auto_probe: longest side of the first pass of ``imgsz="auto"``.
         auto_conf: score threshold of that first pass (its own: the size chosen never depends on ``conf``).
@@ -64,6 +68,7 @@ class InferenceConfig:
     device: str = "cpu"
     threads: int | None = None
     runtime: str = "auto"
+    precision: str = "auto"
     auto_side: float = 40.0
     auto_probe: int = 640
     auto_conf: float = 0.25
@@ -86,6 +91,7 @@ class InferenceConfig:
             ("tile", self.tile is None or (_positive_int(self.tile) and self.tile >= 32), "None or an integer ≥ 32"),
             ("threads", self.threads is None or _positive_int(self.threads), "None or a positive integer"),
             ("runtime", self.runtime in RUNTIMES, f"one of {RUNTIMES}"),
+            ("precision", self.precision in PRECISIONS, f"one of {PRECISIONS}"),
             ("auto_side", _number(self.auto_side) and self.auto_side > 0, "a positive number of pixels"),
             ("auto_probe", _positive_int(self.auto_probe) and self.auto_probe >= 32, "an integer ≥ 32"),
             ("auto_conf", _number(self.auto_conf) and 0.0 <= self.auto_conf <= 1.0, in_unit),

@@ -34,28 +34,34 @@ def _onnx_available() -> bool:
     return True
 
 
-def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None):
+def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None, precision: str = "auto"):
     """The object that runs the network (``.config``, ``.run(images) -> numpy dict``) for ``model``.
 
-    Shipped names (and None) run their ONNX twin on the CPU unless ``runtime="torch"``; ``.onnx`` paths run in
-    ONNX Runtime; checkpoints and modules in PyTorch.
+    Shipped names (and None) run their ONNX twin on the CPU unless ``runtime="torch"`` (the int8 one at
+    ``precision`` ``"auto"``/``"int8"`` where it ships: :meth:`ShippedModel.onnx_file`); ``.onnx`` paths run in
+    ONNX Runtime; checkpoints and modules in PyTorch. ``precision="int8"`` anywhere else is an InputError.
     """
     from shelfscan.errors import InputError
     from shelfscan.inference.onnx_model import OnnxDetectorModel
     from shelfscan.inference.torch_model import TorchDetectorModel, wrap_model
 
+    entry = shipped_model(model) if model is None or isinstance(model, (str, Path)) else None
+    on_cpu = str(device).startswith("cpu")
+    if precision == "int8" and (entry is None or runtime == "torch" or not on_cpu):
+        raise InputError(f"precision 'int8': expected a shipped model with an int8 file, runtime auto/onnx and "
+                         f"device cpu, got model {model!r}, runtime {runtime!r}, device {device!r} (quantize your "
+                         f"own .onnx with scripts/quantize_shelf.py and pass its path)")
     if model is not None and not isinstance(model, (str, Path)):
         return wrap_model(model, device=device, threads=threads)
-    entry = shipped_model(model)
-    on_cpu = str(device).startswith("cpu")
     if entry is not None and runtime != "torch":
-        onnx_ok, file_ok = _onnx_available(), entry.onnx_path.is_file()
+        path = entry.onnx_file(precision)
+        onnx_ok, file_ok = _onnx_available(), path.is_file()
         if on_cpu and onnx_ok and file_ok:
-            return OnnxDetectorModel(entry.onnx_path, threads=threads, device=device)
-        if runtime == "onnx":
-            raise InputError(f"runtime='onnx': expected onnxruntime installed, device cpu and {entry.onnx_path} "
-                             f"present, got onnxruntime {'present' if onnx_ok else 'missing'}, device "
-                             f"{device}, file {'present' if file_ok else 'missing'}")
+            return OnnxDetectorModel(path, threads=threads, device=device)
+        if runtime == "onnx" or precision == "int8":
+            raise InputError(f"runtime={runtime!r}, precision={precision!r}: expected onnxruntime installed, device "
+                             f"cpu and {path} present, got onnxruntime {'present' if onnx_ok else 'missing'}, "
+                             f"device {device}, file {'present' if file_ok else 'missing'}")
     if model is not None and Path(model).suffix.lower() == ".onnx":
         if runtime == "torch":
             raise InputError(f"runtime='torch': expected a .pt checkpoint or a shipped name, got {model}")
@@ -89,7 +95,8 @@ class Detector:
         config: an :class:`~shelfscan.inference.config.InferenceConfig` (default: ``InferenceConfig()``, whose
             fields are every default: ``conf`` 0.25, ``iou`` 0.6, ``max_det`` 1000, ``merger`` ``"nms"``, ...).
         **options: any field of ``InferenceConfig`` (``imgsz``, ``conf``, ``iou``, ``max_det``, ``tile``,
-            ``merger``, ``hard_score_rate``, ``tta``, ``device``, ``threads``, ``runtime``, ``auto_side``, ...),
+            ``merger``, ``hard_score_rate``, ``tta``, ``device``, ``threads``, ``runtime``, ``precision``,
+            ``auto_side``, ...),
             set on ``config``; an option wins over the same field of a ``config`` given too. ``imgsz="auto"``: a
             first pass at ``auto_probe`` px (score threshold ``auto_conf``, whatever ``conf`` is) measures the
             median product side, and the photo is run at the size that makes it ``auto_side`` px, clamped to
@@ -111,7 +118,8 @@ class Detector:
 
     def __init__(self, model: Any = None, *, config: InferenceConfig | None = None, **options: Any) -> None:
         self.config = config = merged_config(config, options)
-        self.model = load_runtime(model, runtime=config.runtime, device=config.device, threads=config.threads)
+        self.model = load_runtime(model, runtime=config.runtime, device=config.device, threads=config.threads,
+                                  precision=config.precision)
         entry = shipped_model(model) if model is None or isinstance(model, str) else None
         imgsz = config.imgsz
         if imgsz is None:

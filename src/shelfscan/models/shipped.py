@@ -22,11 +22,14 @@ class ShippedModel:
             config's ``imgsz``).
         noun: what the model's boxes are called in summaries, legends and pages (``"143 products"``,
             ``"12 items"``).
+        int8: whether an int8 twin ships (``<stem>_int8.onnx``, statically quantized for ONNX Runtime by
+            ``scripts/quantize_shelf.py``); it is what ``precision="auto"`` runs on a CPU.
     """
 
     checkpoint: str
     imgsz: str | None
     noun: str = "products"
+    int8: bool = False
 
     @property
     def checkpoint_path(self) -> Path:
@@ -36,11 +39,26 @@ class ShippedModel:
     def onnx_path(self) -> Path:
         return WEIGHTS_DIR / Path(self.checkpoint).with_suffix(".onnx")
 
+    @property
+    def int8_path(self) -> Path:
+        return WEIGHTS_DIR / f"{Path(self.checkpoint).stem}_int8.onnx"
+
+    def onnx_file(self, precision: str) -> Path:
+        """The ONNX file that runs at ``precision``: ``"fp32"`` the exported twin, ``"int8"`` the quantized one
+        (InputError when the model has none), ``"auto"`` the int8 one when it ships, else the fp32 one."""
+        if precision == "int8" and not self.int8:
+            raise InputError(f"precision 'int8': expected a shipped model with an int8 file "
+                             f"({', '.join(n for n, m in SHIPPED_MODELS.items() if m.int8)}), got "
+                             f"{self.checkpoint} (use precision 'fp32' or 'auto')")
+        if precision == "int8" or (precision == "auto" and self.int8 and self.int8_path.is_file()):
+            return self.int8_path
+        return self.onnx_path
+
 
 # The first entry is the default model.
 SHIPPED_MODELS: dict[str, ShippedModel] = {
     # one class, "object": every product on a shelf (SKU-110K style); shelf photos come close up or from afar
-    "shelf": ShippedModel("shelf.pt", imgsz="auto", noun="products"),
+    "shelf": ShippedModel("shelf.pt", imgsz="auto", noun="products", int8=True),
     # 10 clothing categories tagged on street-fashion photos (people fill the photo: one fixed size)
     "apparel": ShippedModel("apparel.pt", imgsz=None, noun="items"),
 }

@@ -1,0 +1,149 @@
+"""Statically quantize an exported detector to int8 with ONNX Runtime, calibrated on real shelf photos.
+
+    python scripts/quantize_shelf.py [--model src/shelfscan/weights/shelf.onnx] --out shelf_int8.onnx
+        [--calib ../shared/data/sku110k-sample ../shared/data/shelf-photos-640] [--images 32]
+        [--method minmax|percentile|entropy] [--side 768] [--no-reduce-range] [--weights int8|uint8]
+        [--exclude-last-convs]
+
+Calibration inputs are the photos scaled like ``Detector`` does (longest side at ``--sizes``), cut or padded to
+one ``--side`` × ``--side`` window (percentile and entropy calibration need equal shapes). ``--reduce-range``
+(the default) stores 7-bit weights: on CPUs without AVX-512 VNNI the u8·s8 dot products of ONNX Runtime's int8
+convolutions can saturate their 16-bit intermediates, which costs accuracy; 7-bit weights cannot saturate.
+The file keeps the fp32 model's metadata, so ``Detector("shelf_int8.onnx", imgsz="auto")`` runs it.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+# quantized together: a Conv followed by its Clip (ReLU6) / Relu keeps one quantized tensor after the activation
+# (quantizing a convolution's output before its activation loses the small channels of depthwise layers)
+OPS = ("Conv", "Clip", "Relu", "Add", "Concat", "Resize", "MaxPool")
+
+
+def calibration_inputs(folders: list[str], n: int, sizes: tuple[int, ...], side: int, seed: int) -> list[np.ndarray]:
+    """``n`` photos from ``folders`` (train split where there is one), each scaled so its longest side is one of
+    ``sizes`` (cycled), then cut from its top-left corner or padded (grey 114) to ``side`` × ``side``:
+    float32 (1, 3, side, side) RGB 0..255."""
+    from shelfscan.data import load_dataset, read_image
+    from shelfscan.imageops import resize
+    from shelfscan.inference.tiling import PAD_VALUE
+
+    records = []
+    for folder in folders:
+        ds = load_dataset(folder, split="train")
+        records.extend(ds.images)
+    rng = np.random.default_rng(seed)
+    picked = [records[i] for i in rng.permutation(len(records))[:n]]
+    out = []
+    for k, rec in enumerate(picked):
+        rgb = read_image(rec.path)
+        size = sizes[k % len(sizes)]
+        scale = size / max(rgb.shape[:2])
+        rgb = resize(rgb, (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))))
+        canvas = np.full((side, side, 3), PAD_VALUE, np.uint8)
+        h, w = min(side, rgb.shape[0]), min(side, rgb.shape[1])
+        canvas[:h, :w] = rgb[:h, :w]
+        out.append(canvas.transpose(2, 0, 1)[None].astype(np.float32))
+    return out
+
+
+class Reader:
+    """``onnxruntime.quantization.CalibrationDataReader`` over prepared inputs."""
+
+    def __init__(self, inputs: list[np.ndarray]) -> None:
+        self.items = iter([{"images": x} for x in inputs])
+
+    def get_next(self):
+        return next(self.items, None)
+
+    def rewind(self) -> None:  # not needed by the calibrators used here
+        pass
+
+
+def graph_parts(model_path: Path) -> tuple[list[str], list[str]]:
+    """(decode nodes, head output convs) of an exported detector: the decode nodes are those from which no Conv
+    can be reached (anchor points, box decoding, sigmoid, score blend: kept in fp32, as box coordinates of up to
+    thousands of pixels cannot be 8-bit); the head's output convs are the Convs whose output reaches no Conv."""
+    import onnx
+
+    graph = onnx.load(str(model_path)).graph
+    consumers: dict[str, list] = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    reaches: dict[str, bool] = {}
+
+    def reaches_conv(node) -> bool:  # whether a Conv lies downstream of node's outputs
+        if node.name not in reaches:
+            reaches[node.name] = any(c.op_type == "Conv" or reaches_conv(c)
+                                     for o in node.output for c in consumers.get(o, []))
+        return reaches[node.name]
+
+    decode = [n.name for n in graph.node if n.op_type != "Conv" and not reaches_conv(n)]
+    last = [n.name for n in graph.node if n.op_type == "Conv" and not reaches_conv(n)]
+    return decode, last
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(ROOT / "src/shelfscan/weights/shelf.onnx"))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--calib", nargs="+", default=[str(SHARED / "sku110k-sample"), str(SHARED / "shelf-photos-640")])
+    ap.add_argument("--images", type=int, default=32)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[640, 832, 1024])
+    ap.add_argument("--side", type=int, default=768)
+    ap.add_argument("--method", default="minmax", choices=["minmax", "percentile", "entropy"])
+    ap.add_argument("--no-reduce-range", action="store_true")
+    ap.add_argument("--weights", default="int8", choices=["int8", "uint8"])
+    ap.add_argument("--exclude-last-convs", action="store_true", help="keep the head's output convs in fp32")
+    ap.add_argument("--ops", nargs="+", default=list(OPS), help="operator types to quantize")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    method = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+              "entropy": CalibrationMethod.Entropy}[args.method]
+    inputs = calibration_inputs(args.calib, args.images, tuple(args.sizes), args.side, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        quant_pre_process(args.model, str(pre), skip_symbolic_shape=True)
+        decode, last = graph_parts(pre)
+        exclude = decode + (last if args.exclude_last_convs else [])
+        quantize_static(str(pre), args.out, Reader(inputs), quant_format=QuantFormat.QDQ, per_channel=True,
+                        reduce_range=not args.no_reduce_range, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8 if args.weights == "int8" else QuantType.QUInt8,
+                        op_types_to_quantize=args.ops, nodes_to_exclude=exclude, calibrate_method=method,
+                        extra_options={"CalibMovingAverage": False})
+    import onnx
+
+    import hashlib
+    import json
+
+    src, dst = onnx.load(args.model), onnx.load(args.out)
+    meta = {p.key: p.value for p in dst.metadata_props}
+    meta.update({p.key: p.value for p in src.metadata_props})
+    meta["quantization"] = json.dumps({
+        "precision": "int8", "format": "QDQ", "method": args.method, "reduce_range": not args.no_reduce_range,
+        "weights": args.weights, "per_channel": True, "ops": args.ops, "images": len(inputs), "sizes": args.sizes,
+        "side": args.side, "seed": args.seed, "calibration": [Path(c).name for c in args.calib],
+        "fp32_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest()})
+    del dst.metadata_props[:]
+    for key, value in meta.items():
+        dst.metadata_props.add(key=key, value=value)
+    onnx.save(dst, args.out)
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB; {args.method}, reduce_range "
+          f"{not args.no_reduce_range}, weights {args.weights}, {len(decode)} decode nodes and {len(exclude) - len(decode)} convs kept fp32, "
+          f"{len(inputs)} calibration inputs of {args.side} px)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
