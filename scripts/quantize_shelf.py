@@ -4,6 +4,7 @@
         [--calib ../shared/data/sku110k-sample ../shared/data/shelf-photos-640] [--images 32]
         [--method minmax|percentile|entropy] [--side 768] [--no-reduce-range] [--weights int8|uint8]
         [--exclude-last-convs]
+    python scripts/quantize_shelf.py --embedder --model src/shelfscan/weights/embedder.onnx --out emb_int8.onnx
 
 Calibration inputs are the photos scaled like ``Detector`` does (longest side at ``--sizes``), cut or padded to
 one ``--side`` × ``--side`` window (percentile and entropy calibration need equal shapes). ``--reduce-range``
@@ -53,11 +54,25 @@ def calibration_inputs(folders: list[str], n: int, sizes: tuple[int, ...], side:
     return out
 
 
+def crop_inputs(folders: list[str], n: int, size: int, batch: int, seed: int) -> list[np.ndarray]:
+    """Product crops of ``n`` photos (their labelled boxes, train split), resized to ``size`` like
+    ``CropEmbedder`` does, in batches: float32 (batch, 3, size, size) RGB 0..255."""
+    from shelfscan.data import load_dataset, read_image
+    from shelfscan.embed.crops import crop_boxes
+
+    records = [r for folder in folders for r in load_dataset(folder, split="train").images]
+    rng = np.random.default_rng(seed)
+    crops = np.concatenate([crop_boxes(read_image(records[i].path), records[i].boxes.xyxy, size)
+                            for i in rng.permutation(len(records))[:n]])
+    crops = crops[rng.permutation(len(crops))].transpose(0, 3, 1, 2).astype(np.float32)
+    return [crops[i:i + batch] for i in range(0, len(crops) - batch + 1, batch)]
+
+
 class Reader:
     """``onnxruntime.quantization.CalibrationDataReader`` over prepared inputs."""
 
-    def __init__(self, inputs: list[np.ndarray]) -> None:
-        self.items = iter([{"images": x} for x in inputs])
+    def __init__(self, inputs: list[np.ndarray], name: str = "images") -> None:
+        self.items = iter([{name: x} for x in inputs])
 
     def get_next(self):
         return next(self.items, None)
@@ -90,6 +105,13 @@ def graph_parts(model_path: Path) -> tuple[list[str], list[str]]:
     return decode, last
 
 
+def first_convs(model_path: Path, n: int) -> list[str]:
+    """Names of the first ``n`` Conv nodes of the graph, in graph order."""
+    import onnx
+
+    return [node.name for node in onnx.load(str(model_path)).graph.node if node.op_type == "Conv"][:n]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "src/shelfscan/weights/shelf.onnx"))
@@ -103,7 +125,11 @@ def main() -> int:
     ap.add_argument("--weights", default="int8", choices=["int8", "uint8"])
     ap.add_argument("--exclude-last-convs", action="store_true", help="keep the head's output convs in fp32")
     ap.add_argument("--ops", nargs="+", default=list(OPS), help="operator types to quantize")
+    ap.add_argument("--keep-first", type=int, default=0, help="keep the first N convolutions in fp32")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--embedder", action="store_true",
+                    help="quantize the crop embedder (--model weights/embedder.onnx), calibrated on product crops")
+    ap.add_argument("--crop-size", type=int, default=112, help="with --embedder: crop side (CropEmbedder's)")
     args = ap.parse_args()
 
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
@@ -111,13 +137,16 @@ def main() -> int:
 
     method = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
               "entropy": CalibrationMethod.Entropy}[args.method]
-    inputs = calibration_inputs(args.calib, args.images, tuple(args.sizes), args.side, args.seed)
+    if args.embedder:
+        inputs = crop_inputs(args.calib, args.images, args.crop_size, 64, args.seed)
+    else:
+        inputs = calibration_inputs(args.calib, args.images, tuple(args.sizes), args.side, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(args.model, str(pre), skip_symbolic_shape=True)
-        decode, last = graph_parts(pre)
-        exclude = decode + (last if args.exclude_last_convs else [])
-        quantize_static(str(pre), args.out, Reader(inputs), quant_format=QuantFormat.QDQ, per_channel=True,
+        decode, last = ([], []) if args.embedder else graph_parts(pre)
+        exclude = decode + (last if args.exclude_last_convs else []) + first_convs(pre, args.keep_first)
+        quantize_static(str(pre), args.out, Reader(inputs, "crops" if args.embedder else "images"), quant_format=QuantFormat.QDQ, per_channel=True,
                         reduce_range=not args.no_reduce_range, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8 if args.weights == "int8" else QuantType.QUInt8,
                         op_types_to_quantize=args.ops, nodes_to_exclude=exclude, calibrate_method=method,
@@ -141,7 +170,7 @@ def main() -> int:
     onnx.save(dst, args.out)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB; {args.method}, reduce_range "
           f"{not args.no_reduce_range}, weights {args.weights}, {len(decode)} decode nodes and {len(exclude) - len(decode)} convs kept fp32, "
-          f"{len(inputs)} calibration inputs of {args.side} px)")
+          f"{len(inputs)} calibration inputs of {args.crop_size if args.embedder else args.side} px)")
     return 0
 
 
