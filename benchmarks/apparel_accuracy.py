@@ -1,10 +1,12 @@
 """Apparel model on its held-out split: per-class AP50 and AP@[.5:.95] (COCO, maxDets 100) and seconds per photo.
 
-    python benchmarks/apparel_accuracy.py [--model apparel] [--holdout 0.15] [--holdout-seed 0]
-                                          [--imgsz N] [--threads 2] [--runtime auto|torch|onnx]
+    python benchmarks/apparel_accuracy.py [--model apparel] [--data DIR [DIR ...]] [--holdout 0.15]
+                                          [--holdout-seed 0] [--imgsz N] [--threads 2] [--runtime auto|torch|onnx]
 
-The split is the one `shelfscan train --data ../shared/data/apparel --holdout 0.15 --holdout-seed 0` left out
-(``shelfscan.data.holdout_split``: images sorted by name, seeded permutation). Prints the per-class table, the
+The split is the one `shelfscan train --data <the same DIRs> --holdout 0.15 --holdout-seed 0` left out
+(``shelfscan.data.holdout_split``: images sorted by name, seeded permutation; several DIRs are pooled first, as
+training pools them). Default DIR: ../shared/data/apparel (v1's split); `--data ../shared/data/apparel
+../shared/data/apparel-extra` is the pooled split of issue #20. Prints the per-class table, the
 means (the COCO mAP), and the median seconds per photo (400×600, model loading excluded, decoding excluded).
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "appar
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="apparel")
-    ap.add_argument("--data", default=str(SHARED))
+    ap.add_argument("--data", nargs="+", default=[str(SHARED)])
     ap.add_argument("--holdout", type=float, default=0.15)
     ap.add_argument("--holdout-seed", type=int, default=0)
     ap.add_argument("--imgsz", type=int, default=None)
@@ -35,10 +37,13 @@ def main() -> int:
     from shelfscan.inference import Detector
     from shelfscan.metrics import evaluate_detections
 
-    if not Path(args.data).is_dir():
-        print(f"skip: {args.data} not found")
+    from shelfscan.data.combine import concat_datasets
+
+    missing = [d for d in args.data if not Path(d).is_dir()]
+    if missing:
+        print(f"skip: {', '.join(missing)} not found")
         return 0
-    held = holdout_split(load_dataset(args.data), args.holdout, args.holdout_seed)[1]
+    held = holdout_split(concat_datasets([load_dataset(d) for d in args.data]), args.holdout, args.holdout_seed)[1]
     det = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=100, threads=args.threads,
                    runtime=args.runtime, tta=args.tta)
     images = [(r.name, read_image(r.path)) for r in held.images]
