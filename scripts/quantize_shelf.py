@@ -112,7 +112,7 @@ def first_convs(model_path: Path, n: int) -> list[str]:
     return [node.name for node in onnx.load(str(model_path)).graph.node if node.op_type == "Conv"][:n]
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "src/shelfscan/weights/shelf.onnx"))
     ap.add_argument("--out", required=True)
@@ -130,47 +130,63 @@ def main() -> int:
     ap.add_argument("--embedder", action="store_true",
                     help="quantize the crop embedder (--model weights/embedder.onnx), calibrated on product crops")
     ap.add_argument("--crop-size", type=int, default=112, help="with --embedder: crop side (CropEmbedder's)")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def quantize(args: argparse.Namespace, inputs: list[np.ndarray]) -> tuple[list[str], list[str]]:
+    """Write the QDQ model to ``args.out``; returns (decode nodes kept fp32, convs kept fp32)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     method = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
               "entropy": CalibrationMethod.Entropy}[args.method]
-    if args.embedder:
-        inputs = crop_inputs(args.calib, args.images, args.crop_size, 64, args.seed)
-    else:
-        inputs = calibration_inputs(args.calib, args.images, tuple(args.sizes), args.side, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(args.model, str(pre), skip_symbolic_shape=True)
         decode, last = ([], []) if args.embedder else graph_parts(pre)
-        exclude = decode + (last if args.exclude_last_convs else []) + first_convs(pre, args.keep_first)
-        quantize_static(str(pre), args.out, Reader(inputs, "crops" if args.embedder else "images"), quant_format=QuantFormat.QDQ, per_channel=True,
+        convs = (last if args.exclude_last_convs else []) + first_convs(pre, args.keep_first)
+        reader = Reader(inputs, "crops" if args.embedder else "images")
+        quantize_static(str(pre), args.out, reader, quant_format=QuantFormat.QDQ, per_channel=True,
                         reduce_range=not args.no_reduce_range, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8 if args.weights == "int8" else QuantType.QUInt8,
-                        op_types_to_quantize=args.ops, nodes_to_exclude=exclude, calibrate_method=method,
+                        op_types_to_quantize=args.ops, nodes_to_exclude=decode + convs, calibrate_method=method,
                         extra_options={"CalibMovingAverage": False})
+    return decode, convs
+
+
+def write_metadata(args: argparse.Namespace, n_inputs: int) -> None:
+    """Give ``args.out`` the fp32 model's metadata (config, classes, size) plus the recipe (``quantization``)."""
+    import json
+
     import onnx
 
-    import hashlib
-    import json
+    from shelfscan.batch.settings import file_sha256
 
     src, dst = onnx.load(args.model), onnx.load(args.out)
     meta = {p.key: p.value for p in dst.metadata_props}
     meta.update({p.key: p.value for p in src.metadata_props})
     meta["quantization"] = json.dumps({
         "precision": "int8", "format": "QDQ", "method": args.method, "reduce_range": not args.no_reduce_range,
-        "weights": args.weights, "per_channel": True, "ops": args.ops, "images": len(inputs), "sizes": args.sizes,
+        "weights": args.weights, "per_channel": True, "ops": args.ops, "images": n_inputs, "sizes": args.sizes,
         "side": args.side, "seed": args.seed, "calibration": [Path(c).name for c in args.calib],
-        "fp32_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest()})
+        "fp32_sha256": file_sha256(args.model)})
     del dst.metadata_props[:]
     for key, value in meta.items():
         dst.metadata_props.add(key=key, value=value)
     onnx.save(dst, args.out)
+
+
+def main() -> int:
+    args = parse_args()
+    if args.embedder:
+        inputs = crop_inputs(args.calib, args.images, args.crop_size, 64, args.seed)
+    else:
+        inputs = calibration_inputs(args.calib, args.images, tuple(args.sizes), args.side, args.seed)
+    decode, convs = quantize(args, inputs)
+    write_metadata(args, len(inputs))
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB; {args.method}, reduce_range "
-          f"{not args.no_reduce_range}, weights {args.weights}, {len(decode)} decode nodes and {len(exclude) - len(decode)} convs kept fp32, "
-          f"{len(inputs)} calibration inputs of {args.crop_size if args.embedder else args.side} px)")
+          f"{not args.no_reduce_range}, weights {args.weights}, {len(decode)} decode nodes and {len(convs)} convs "
+          f"kept fp32, {len(inputs)} calibration inputs of {args.crop_size if args.embedder else args.side} px)")
     return 0
 
 

@@ -45,7 +45,7 @@ def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None, 
     from shelfscan.inference.onnx_model import OnnxDetectorModel
     from shelfscan.inference.torch_model import TorchDetectorModel, wrap_model
 
-    entry = shipped_model(model) if model is None or isinstance(model, (str, Path)) else None
+    entry = shipped_model(model)  # None for paths, modules and runtimes
     on_cpu = str(device).startswith("cpu")
     if precision == "int8" and (entry is None or runtime == "torch" or not on_cpu):
         raise InputError(f"precision 'int8': expected a shipped model with an int8 file, runtime auto/onnx and "
