@@ -126,7 +126,8 @@ def main() -> int:
         print("no photos found", file=sys.stderr)
         return 2
     detector = Detector(None, conf=CountConfig.count_conf, threads=args.threads)
-    embedder = TimedEmbedder(CropEmbedder(threads=args.threads, flip=CountConfig.flip))
+    embedder = TimedEmbedder(CropEmbedder(threads=args.threads, flip=CountConfig.flip,  # as shelfscan count
+                                         precision=detector.config.precision))
     out_dir = Path(tempfile.mkdtemp(prefix="batch-scale-out-"))
     engine = engine_for(sqlite_url(out_dir / "scans.db"))
     time_photo(paths[0], detector, embedder, engine, out_dir)  # warm-up (sessions, caches), not counted

@@ -55,7 +55,7 @@ def main() -> int:
         return 0
     torch.set_num_threads(args.threads)
     ds = load_dataset(args.data)
-    embedder = CropEmbedder(flip=CountConfig.flip)  # as shelfscan count
+    embedder = CropEmbedder(flip=CountConfig.flip, precision=CountConfig.embed_precision)  # as shelfscan count
     detector = None
     if args.model:
         from shelfscan.inference import Detector

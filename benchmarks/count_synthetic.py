@@ -98,7 +98,8 @@ def speed(args: argparse.Namespace) -> None:
 
         items = [(f"synthetic {s}", render_shelf(s, width=1600, height=1200, n_products=(130, 170))[0])
                  for s in range(5)]
-    embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads)
+    embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads,
+                            precision=args.precision)
     detector = Detector(None if args.model in (None, "shelf") else args.model, threads=args.threads, imgsz=args.imgsz,
                         precision=args.precision, **({} if args.conf is None else {"conf": args.conf}))
     count(items[0][1], detector=detector, embedder=embedder)  # warm-up
@@ -156,7 +157,8 @@ def main() -> None:
     from shelfscan.synth import render_shelf
 
     kw = {} if args.colour_weight is None else {"colour_weight": args.colour_weight}
-    embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads, **kw)
+    embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads,
+                            precision=args.precision, **kw)
     detector = None
     if args.model is not None:
         from shelfscan.inference import Detector

@@ -4,13 +4,19 @@
         [--calib ../shared/data/sku110k-sample ../shared/data/shelf-photos-640] [--images 32]
         [--method minmax|percentile|entropy] [--side 768] [--no-reduce-range] [--weights int8|uint8]
         [--exclude-last-convs]
-    python scripts/quantize_shelf.py --embedder --model src/shelfscan/weights/embedder.onnx --out emb_int8.onnx
+    python scripts/quantize_shelf.py --embedder --model src/shelfscan/weights/embedder.onnx \
+        --out src/shelfscan/weights/embedder_int8.onnx --keep-first 6     (the shipped int8 crop embedder)
 
 Calibration inputs are the photos scaled like ``Detector`` does (longest side at ``--sizes``), cut or padded to
 one ``--side`` × ``--side`` window (percentile and entropy calibration need equal shapes). ``--reduce-range``
 (the default) stores 7-bit weights: on CPUs without AVX-512 VNNI the u8·s8 dot products of ONNX Runtime's int8
 convolutions can saturate their 16-bit intermediates, which costs accuracy; 7-bit weights cannot saturate.
 The file keeps the fp32 model's metadata, so ``Detector("shelf_int8.onnx", imgsz="auto")`` runs it.
+
+``--embedder`` calibrates on product crops (the labelled boxes of ``--images`` photos, ``--crop-size`` px, as
+``CropEmbedder`` cuts them). Its first convolutions are where 8 bits cost the most: on 1,012 sku110k-sample val
+crops the vectors of an all-int8 embedder have mean cosine 0.956 (min 0.76) to the fp32 ones, with the first 6
+convolutions (stem, first block) kept fp32 0.985 (min 0.95) for 0.175 s instead of 0.16 s per 150 crops.
 """
 from __future__ import annotations
 
@@ -167,8 +173,9 @@ def write_metadata(args: argparse.Namespace, n_inputs: int) -> None:
     meta.update({p.key: p.value for p in src.metadata_props})
     meta["quantization"] = json.dumps({
         "precision": "int8", "format": "QDQ", "method": args.method, "reduce_range": not args.no_reduce_range,
-        "weights": args.weights, "per_channel": True, "ops": args.ops, "images": n_inputs, "sizes": args.sizes,
-        "side": args.side, "seed": args.seed, "calibration": [Path(c).name for c in args.calib],
+        "weights": args.weights, "per_channel": True, "ops": args.ops, "images": n_inputs,
+        **({"crop_size": args.crop_size} if args.embedder else {"sizes": args.sizes, "side": args.side}),
+        "keep_first": args.keep_first, "seed": args.seed, "calibration": [Path(c).name for c in args.calib],
         "fp32_sha256": file_sha256(args.model)})
     del dst.metadata_props[:]
     for key, value in meta.items():

@@ -74,10 +74,10 @@ def test_embed_boxes_matches_embed_crops_of_the_boxes(skus):
 
 @pytest.mark.torch
 def test_torch_backend_matches_onnxruntime(skus):
-    ort_emb = default_embedder()
+    ort_emb = CropEmbedder(flip=False, precision="fp32")
     if ort_emb.backend != "onnxruntime":
         pytest.skip("onnxruntime not installed")
-    torch_emb = CropEmbedder(backend="torch", flip=ort_emb.flip)
+    torch_emb = CropEmbedder(backend="torch", flip=False)
     assert torch_emb.backend == "torch"
     assert np.allclose(ort_emb.embed_crops(skus), torch_emb.embed_crops(skus), atol=1e-4)
     # the seed recipe's plain average-pooled features: no flip, no colour
@@ -90,7 +90,41 @@ def test_torch_backend_matches_onnxruntime(skus):
 def test_gpu_matches_cpu(skus):
     gpu = CropEmbedder(device="cuda")
     assert gpu.backend == "torch"
-    assert np.allclose(gpu.embed_crops(skus), default_embedder().embed_crops(skus), atol=1e-3)
+    assert np.allclose(gpu.embed_crops(skus), CropEmbedder().embed_crops(skus), atol=1e-3)
+
+
+def test_int8_network_is_counting_default_and_close_to_fp32(skus):
+    rng = np.random.default_rng(1)
+    crops = [v for tex in skus for v in views(tex, rng, 2)]
+    fp32 = CropEmbedder(flip=False, colour_weight=0.0)
+    int8 = CropEmbedder(flip=False, colour_weight=0.0, precision="int8")
+    assert (fp32.precision, int8.precision) == ("fp32", "int8")
+    assert CropEmbedder(precision="auto").precision == "int8"  # on the CPU with the shipped weights
+    assert default_embedder().precision == "int8" and default_embedder(precision="fp32").precision == "fp32"
+    a, b = fp32.embed_crops(crops), int8.embed_crops(crops)
+    cos = (a * b).sum(1)
+    assert cos.mean() > 0.97 and cos.min() > 0.9, cos  # 8 bits move the vectors, a little
+    assert not np.allclose(a, b, atol=1e-4)  # ... so it is another network, not the fp32 file again
+    nearest = []
+    for x in (a, b):
+        sim = x @ x.T
+        np.fill_diagonal(sim, -np.inf)
+        nearest.append(sim.argmax(1))
+    assert np.array_equal(nearest[0], nearest[1])  # each crop's nearest crop is the one fp32 finds
+    ids = np.repeat(np.arange(len(skus)), 2)
+    with_colour = CropEmbedder(flip=False, precision="int8").embed_crops(crops)
+    sim = with_colour @ with_colour.T
+    np.fill_diagonal(sim, -np.inf)
+    assert (ids[sim.argmax(1)] == ids).all()  # with the label colours: the other view of the same product
+
+
+def test_int8_only_where_it_ships():
+    with pytest.raises(InputError, match="precision 'int8'.*backend 'torch'"):
+        CropEmbedder(backend="torch", precision="int8")
+    with pytest.raises(InputError, match="precision 'int8'.*weights"):
+        CropEmbedder(weights="my_weights.pth", precision="int8")
+    with pytest.raises(InputError, match="precision"):
+        CropEmbedder(precision="fp16")
 
 
 def test_bad_arguments_raise_input_error():

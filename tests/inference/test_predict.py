@@ -83,3 +83,19 @@ def test_a_point_yields_a_candidate_per_class_above_the_threshold():
     assert np.array_equal(c["boxes"], boxes[[0, 1, 0]])
     one_class = select_candidates(boxes, cls[:, :1], np.ones(2), conf=0.2, hard_score_rate=1.0, pre_nms_topk=10)
     assert one_class["labels"].tolist() == [0] and len(one_class["boxes"]) == 1
+
+
+def test_boxes_in_the_padding_beyond_the_photo_are_not_returned(monkeypatch):
+    """The network sees the photo padded to a multiple of 32 on the right and bottom: a box it puts there is
+    clipped to a line on the border and holds no pixel of the photo."""
+    import shelfscan.inference.detector as detector_module
+    from shelfscan.inference import Detector
+
+    boxes = np.array([[10, 10, 60, 90], [650, 20, 670, 80], [30, 470, 80, 490], [639.5, 20, 700, 80]], np.float32)
+    fake = {"boxes": boxes, "scores": np.array([0.9, 0.8, 0.7, 0.6], np.float32),
+            "labels": np.zeros(4, np.int64), "iou_scores": np.full(4, 0.9, np.float32)}
+    monkeypatch.setattr(detector_module, "postprocess", lambda *a, **k: [dict(fake)])
+    det = Detector(None, imgsz=640)
+    res = det._run(np.zeros((460, 640, 3), np.uint8))  # 640 x 460: padded to 640 x 480
+    assert res["boxes"].tolist() == [[10, 10, 60, 90]] and res["scores"].tolist() == [pytest.approx(0.9)]
+    assert set(res) == set(fake)  # every field filtered alike

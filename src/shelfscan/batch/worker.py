@@ -85,7 +85,8 @@ class PhotoCounter:
         s = settings
         self.settings, self.model = settings, model
         self.detector = Detector(s.model, config=s.inference_config(threads))
-        self.embedder = CropEmbedder(threads=threads, flip=CountConfig.flip)  # as count's default embedder
+        self.embedder = CropEmbedder(threads=threads, flip=CountConfig.flip,  # as count's default embedder
+                                     precision=self.detector.config.precision)
 
     def __call__(self, path: str) -> PhotoResult:
         record = {"image": path, "sha256": None, "model": self.model, "settings": self.settings.as_dict(),

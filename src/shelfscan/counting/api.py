@@ -32,7 +32,8 @@ def count(image: Any, *, detector=None, embedder=None, method: str = CountConfig
         image: (H, W, 3) uint8 RGB array, PIL image or path.
         detector: a :class:`shelfscan.inference.Detector` (default: the shipped shelf model on CPU with score
             threshold ``CountConfig.count_conf`` = 0.45, built once per set of options).
-        embedder: a :class:`shelfscan.embed.CropEmbedder` (default: one shared CPU embedder).
+        embedder: a :class:`shelfscan.embed.CropEmbedder` (default: one shared CPU embedder at the detector's
+            ``precision``: ``"auto"`` runs its int8 network).
         method: clustering method (``"auto"``, ``"agglomerative"``, ``"hdbscan"``, ``"kmeans"``).
         conf: keep only boxes scoring at least this (default: the detector's own threshold; without a
             ``detector``, the default detector is built with it).
@@ -65,6 +66,11 @@ def count(image: Any, *, detector=None, embedder=None, method: str = CountConfig
         raise InputError(f"count: expected detector options ({sorted(detector_options)}) only without a detector, "
                          f"got both (set them on the Detector you pass)")
     detections = detector.predict(image)
+    if embedder is None:  # the crop network runs at the detector's precision (int8 on a CPU by default)
+        from shelfscan.counting.shelf_count import default_embedder
+
+        config = getattr(detector, "config", None)
+        embedder = default_embedder(precision=getattr(config, "precision", CountConfig.embed_precision))
     if conf is not None:
         detections = detections.with_scores_above(conf)
     return group_products(image, detections, method=method, embedder=embedder, name=name, k=k,

@@ -180,16 +180,17 @@ def write_summary_csv(counts: list[ShelfCount], path: str | Path) -> Path:
     return path
 
 
-@lru_cache(maxsize=2)
-def default_embedder(device: str = "cpu"):
-    """The :class:`~shelfscan.embed.CropEmbedder` used when none is given (built once per process).
+@lru_cache(maxsize=4)
+def default_embedder(device: str = "cpu", precision: str = CountConfig.embed_precision):
+    """The :class:`~shelfscan.embed.CropEmbedder` used when none is given (built once per process and setting).
 
     With the mirror-image pass only if ``CountConfig.flip`` (default off: half the embedding time, no loss on
-    real photos; see :mod:`shelfscan.counting.config`).
+    real photos), and at ``precision`` (default ``"auto"``: the int8 network on a CPU; see
+    :mod:`shelfscan.counting.config`).
     """
     from shelfscan.embed import CropEmbedder
 
-    return CropEmbedder(device=device, flip=CountConfig.flip)
+    return CropEmbedder(device=device, flip=CountConfig.flip, precision=precision)
 
 
 def make_groups(detections: Detections, labels: np.ndarray, embeddings: np.ndarray) -> list[ProductGroup]:

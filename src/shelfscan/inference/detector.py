@@ -24,6 +24,7 @@ from shelfscan.models.config import GAP_CLASS
 from shelfscan.models.shipped import class_noun, shipped_model
 
 SETTINGS = ("conf", "iou", "max_det", "tile", "merger", "tta", "auto_side")  # read-only views of Detector.config
+MIN_SIDE = 1.0  # pixels (working scale): thinner boxes, clipped, lie in the padding beyond the photo
 
 
 def _onnx_available() -> bool:
@@ -163,13 +164,18 @@ class Detector:
         return out
 
     def _run(self, image: np.ndarray, conf: float | None = None) -> dict[str, np.ndarray]:
-        """One pass on an already scaled image (H, W, 3) -> post-processed boxes (clipped to the image)."""
+        """One pass on an already scaled image (H, W, 3) -> post-processed boxes (clipped to the image).
+
+        Boxes thinner than ``MIN_SIDE`` pixels once clipped are not returned: they lie in the padding the
+        network sees beyond the photo's right or bottom edge (clipped to a line on the border, they hold no
+        pixel of the photo)."""
         h, w = image.shape[:2]
         res = postprocess(self._forward(image), conf=self.conf if conf is None else conf, iou=self.iou,
                           max_det=self.max_det, hard_score_rate=self.hard_score_rate, merger=self.merger,
                           image_size=(w, h), pre_nms_topk=self.config.pre_nms_topk)[0]
-        res["boxes"] = clip_boxes(res["boxes"], w, h)
-        return res
+        res["boxes"] = boxes = clip_boxes(res["boxes"], w, h)
+        inside = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= MIN_SIDE
+        return res if inside.all() else {k: v[inside] for k, v in res.items()}
 
     def predict(self, image: Any) -> Detections | list[Detections]:
         """image: RGB uint8 (H, W, 3), PIL image or path -> :class:`Detections` in the photo's pixels, with
