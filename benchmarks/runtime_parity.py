@@ -11,7 +11,11 @@ default), each with the default working size unless ``--imgsz``. Per runtime aga
   and share of the other run's boxes with one (both 1.0 = the same set of boxes);
 - ``max |dxy|`` / ``max |dscore|``: the largest corner (pixels) and score differences over the matched pairs;
 - ``sizes``: photos on which ``imgsz="auto"`` chose the same working size;
-- AP@[.5:.95] / AP50 against the (teacher) labels (``engine.evaluate.evaluate_detector``, max 300 boxes).
+- AP@[.5:.95] / AP50 of those same predictions against the (teacher) labels (``evaluate_detections``, max 300
+  boxes).
+
+Each runtime predicts each photo once (``engine.evaluate.predict_dataset``); the comparison, the sizes
+(``metadata["imgsz"]``) and the AP are read from those predictions.
 
 Needs PyTorch (``pip install 'shelfscan[train]'``) and ../shared.
 """
@@ -54,33 +58,35 @@ def main() -> int:
     ap.add_argument("--iou", type=float, default=0.9, help="IoU at which two boxes are the same box")
     args = ap.parse_args()
 
-    from shelfscan.data import load_dataset, read_image
-    from shelfscan.engine.evaluate import evaluate_detector
+    from shelfscan.data import load_dataset
+    from shelfscan.engine.evaluate import predict_dataset
     from shelfscan.inference import Detector
+    from shelfscan.metrics.detection import evaluate_detections
 
     if not Path(args.data).is_dir():
         print(f"skip: {args.data} not found")
         return 0
     ds = load_dataset(args.data, "val")
     ds.images = ds.images[: args.max_photos]
-    photos = [read_image(r.path) for r in ds.images]
+    gt = {r.name: r.boxes for r in ds.images}
     runs = {"torch": dict(runtime="torch"), "onnx fp32": dict(runtime="onnx", precision="fp32"),
             "onnx int8": dict(runtime="onnx", precision="int8")}
     preds, sizes, scores = {}, {}, {}
     for name, options in runs.items():
         det = Detector(None, imgsz=args.imgsz, conf=args.conf, max_det=300, threads=args.threads, **options)
-        sizes[name] = [det.choose_imgsz(p) if det.auto else det.imgsz for p in photos]
-        preds[name] = [det.predict(p) for p in photos]
-        scores[name] = evaluate_detector(det, ds, max_det=300)
-    print(f"{len(photos)} sku110k-sample val photos, imgsz {args.imgsz or 'default'}, conf {args.conf}")
+        found = predict_dataset(det, ds)
+        scores[name] = evaluate_detections(gt, found, max_det=300, class_agnostic=True)
+        preds[name] = [found[r.name] for r in ds.images]
+        sizes[name] = [d.metadata["imgsz"] for d in preds[name]]
+    print(f"{len(gt)} sku110k-sample val photos, imgsz {args.imgsz or 'default'}, conf {args.conf}")
     print(f"{'runtime':10} {'AP50-95':>8} {'AP50':>6} {'boxes':>6} {'matched':>15} {'max|dxy|':>9} "
           f"{'max|dscore|':>11} {'sizes':>6}")
     for name in runs:
         c = compare(preds["torch"], preds[name], args.iou)
         same = sum(a == b for a, b in zip(sizes["torch"], sizes[name]))
-        print(f"{name:10} {scores[name]['ap50_95']:8.4f} {scores[name]['ap50']:6.4f} {c['boxes_other']:6d} "
+        print(f"{name:10} {scores[name].ap50_95:8.4f} {scores[name].ap50:6.4f} {c['boxes_other']:6d} "
               f"{c['matched_ref']:7.4f}/{c['matched_other']:.4f} {c['max_dxy']:9.3f} {c['max_dscore']:11.4f} "
-              f"{same:>3}/{len(photos)}")
+              f"{same:>3}/{len(gt)}")
     return 0
 
 
