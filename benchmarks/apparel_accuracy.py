@@ -2,12 +2,15 @@
 
     python benchmarks/apparel_accuracy.py [--model apparel] [--data DIR [DIR ...]] [--holdout 0.15]
                                           [--holdout-seed 0] [--imgsz N] [--threads 2] [--runtime auto|torch|onnx]
+                                          [--score-from DIR]
 
 The split is the one `shelfscan train --data <the same DIRs> --holdout 0.15 --holdout-seed 0` left out
 (``shelfscan.data.holdout_split``: images sorted by name, seeded permutation; several DIRs are pooled first, as
 training pools them). Default DIR: ../shared/data/apparel (v1's split); `--data ../shared/data/apparel
 ../shared/data/apparel-extra` is the pooled split of issue #20. Prints the per-class table, the
 means (the COCO mAP), and the median seconds per photo (400×600, model loading excluded, decoding excluded).
+``--score-from ../shared/data/apparel-extra`` scores only the held-out photos of that folder: v1 was trained on
+``apparel/`` with its own split, so only the pooled held-out photos from ``apparel-extra`` are new to both models.
 """
 from __future__ import annotations
 
@@ -31,6 +34,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runtime", default="auto", choices=["auto", "torch", "onnx"])
     ap.add_argument("--tta", action="store_true", help="add the mirrored pass")
+    ap.add_argument("--score-from", default=None, metavar="DIR",
+                    help="score only the held-out photos whose files lie under DIR (one of --data)")
     args = ap.parse_args()
 
     from shelfscan.data import holdout_split, load_dataset, read_image
@@ -44,19 +49,27 @@ def main() -> int:
         print(f"skip: {', '.join(missing)} not found")
         return 0
     held = holdout_split(concat_datasets([load_dataset(d) for d in args.data]), args.holdout, args.holdout_seed)[1]
+    records = held.images
+    if args.score_from is not None:
+        root = Path(args.score_from).resolve()
+        records = [r for r in records if Path(r.path).resolve().is_relative_to(root)]
+        if not records:
+            print(f"--score-from {args.score_from}: expected held-out photos under it, got none of {len(held)}")
+            return 1
     det = Detector(args.model, imgsz=args.imgsz, conf=args.conf, max_det=100, threads=args.threads,
                    runtime=args.runtime, tta=args.tta)
-    images = [(r.name, read_image(r.path)) for r in held.images]
+    images = [(r.name, read_image(r.path)) for r in records]
     det.predict(images[0][1])  # warm-up
     preds, times = {}, []
     for name, image in images:
         t0 = time.perf_counter()
         preds[name] = det.predict(image)
         times.append(time.perf_counter() - t0)
-    gt = {r.name: r.boxes for r in held.images}
+    gt = {r.name: r.boxes for r in records}
     m = evaluate_detections(gt, preds, max_det=100, class_agnostic=False)
     runtime = type(det.model).__name__
-    print(f"{len(held)} held-out photos, model {args.model} ({runtime}), imgsz {det.imgsz}, {args.threads} threads"
+    scored = "" if args.score_from is None else f", {len(records)} of them from {args.score_from} scored"
+    print(f"{len(held)} held-out photos{scored}, model {args.model} ({runtime}), imgsz {det.imgsz}, {args.threads} threads"
           f"{', with the mirrored pass' if args.tta else ''}")
     print(f"{'class':<10}{'AP50':>8}{'AP50-95':>9}{'AR100':>8}")
     for name, v in m.per_class.items():
@@ -67,7 +80,7 @@ def main() -> int:
           f"p90 {sorted(times)[int(0.9 * (len(times) - 1))]:.3f}")
     print(json.dumps({"map50": round(m.ap50, 4), "map50_95": round(m.ap50_95, 4), "ar100": round(m.ar, 4),
                       "per_class_ap50": {k: round(v["ap50"], 4) for k, v in m.per_class.items()},
-                      "median_s": round(statistics.median(times), 4), "images": len(held)}))
+                      "median_s": round(statistics.median(times), 4), "images": len(records)}))
     return 0
 
 

@@ -3,6 +3,7 @@
     python benchmarks/count_real_shelves.py [--labels benchmarks/data/shelf_types]
         [--images ../shared/data/sku110k-sample/images] [--model shelf|PATH] [--imgsz N|auto] [--conf S]
         [--confirm-below S] [--method auto] [--threads 2] [--only STEM ...] [--json out.json]
+        [--embedder-weights state_dict.pt]
 
 Each label file is ``{"image", "boxes" (xyxy), "types" (int per box, -1 = not judged), "notes"}``, made with
 ``../shared/tools/label_types.py`` on the photo's teacher boxes (protocol in the file's notes and in the README).
@@ -65,22 +66,23 @@ def score_photo(labels: dict, boxes: np.ndarray, pred_types: np.ndarray) -> dict
     return res
 
 
-def run_count(image: np.ndarray, args: argparse.Namespace, detector) -> tuple[np.ndarray, np.ndarray, float]:
+def run_count(image: np.ndarray, args: argparse.Namespace, detector, embedder) -> tuple[np.ndarray, np.ndarray, float]:
     import shelfscan.counting as sc
 
     kw = {} if args.confirm_below is None else {"confirm_below": args.confirm_below}
     t = time.perf_counter()
-    result = sc.count(image, detector=detector, method=args.method, conf=args.conf, **kw)
+    result = sc.count(image, detector=detector, embedder=embedder, method=args.method, conf=args.conf, **kw)
     return result.detections.xyxy, result.detections.data["cluster_id"], time.perf_counter() - t
 
 
-def run_labelled(image: np.ndarray, labels: dict, args: argparse.Namespace) -> np.ndarray:
+def run_labelled(image: np.ndarray, labels: dict, args: argparse.Namespace, embedder) -> np.ndarray:
     from shelfscan import Detections
     from shelfscan.counting import group_products
 
     n = len(labels["boxes"])
     dets = Detections(labels["boxes"].astype(np.float32), np.ones(n, np.float32), np.zeros(n, np.int64))
-    return group_products(image, dets, method=args.method, keep_pixels=False).detections.data["cluster_id"]
+    return group_products(image, dets, method=args.method, embedder=embedder,
+                          keep_pixels=False).detections.data["cluster_id"]
 
 
 def mean(rows: list[dict], key: str) -> float:
@@ -102,6 +104,9 @@ def main() -> None:
                     help="shipped model's arithmetic on the CPU (default: the detector's)")
     ap.add_argument("--only", nargs="*", default=None, help="photo stems to run (default: all)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--embedder-weights", type=Path, default=None,
+                    help="crop network weights (lukemelas-layout EfficientNet-Lite0 state_dict; needs torch) "
+                         "instead of the shipped one, e.g. a shelf-trained embedder")
     args = ap.parse_args()
 
     from shelfscan.cli.common import imgsz_arg
@@ -118,15 +123,20 @@ def main() -> None:
     low = CountConfig.count_conf
     detector = Detector(args.model, conf=low if args.conf is None else min(args.conf, low),
                         threads=args.threads, precision=args.precision, **kw)
+    embedder = None  # count's own default
+    if args.embedder_weights is not None:
+        from shelfscan.embed import CropEmbedder
+
+        embedder = CropEmbedder(flip=CountConfig.flip, threads=args.threads, weights=args.embedder_weights)
     rows, rows_gt = [], []
     print(f"{'photo':<13} {'ARI':>6} {'mCIoU':>6} {'recall':>6} {'types':>8} {'s':>5}   labelled boxes: "
           f"{'ARI':>6} {'mCIoU':>6} {'types':>8}")
     for f in files:
         labels = load_labels(f)
         image = read_image(args.images / labels["image"])
-        boxes, types, secs = run_count(image, args, detector)
+        boxes, types, secs = run_count(image, args, detector, embedder)
         r = {"photo": f.stem, "tuned_on": f.stem in TUNED_ON, "seconds": secs, **score_photo(labels, boxes, types)}
-        g = {"photo": f.stem, **score_photo(labels, labels["boxes"], run_labelled(image, labels, args))}
+        g = {"photo": f.stem, **score_photo(labels, labels["boxes"], run_labelled(image, labels, args, embedder))}
         rows.append(r)
         rows_gt.append(g)
         mark = "*" if r["tuned_on"] else " "
