@@ -1,7 +1,7 @@
 """Sweep the counting settings (linkage, cut, score thresholds) on the real-shelf dev set, with cached crops.
 
     python benchmarks/grouping_sweep.py [--cache runs/grouping_cache] [--linkage average single]
-        [--threshold 0.9 1.0 1.1] [--conf 0.45 0.5] [--confirm-below 0.6] [--labelled]
+        [--threshold 0.9 1.0 1.1] [--conf 0.45 0.5] [--confirm-below 0.6] [--neighbours 0 5] [--labelled]
 
 The detector (score >= 0.2) and the crop embedder run once per photo of ``benchmarks/data/shelf_types`` and are
 cached (``--cache``); every setting then reruns only ``group_products`` on the cached boxes and embeddings, so a
@@ -18,6 +18,8 @@ import math
 from pathlib import Path
 
 import numpy as np
+
+from shelfscan.counting.config import CountConfig
 
 from count_real_shelves import IMAGES, LABELS, TUNED_ON, load_labels, score_photo
 
@@ -104,6 +106,8 @@ def main() -> None:
     ap.add_argument("--threshold", nargs="+", type=float, default=[1.0])
     ap.add_argument("--conf", nargs="+", type=float, default=[0.45])
     ap.add_argument("--confirm-below", nargs="+", type=float, default=[0.6])
+    ap.add_argument("--neighbours", nargs="+", type=int, default=[CountConfig.neighbours],
+                    help="k of the shared-neighbour view (0: without it)")
     ap.add_argument("--labelled", action="store_true", help="group the labelled boxes (no detector)")
     args = ap.parse_args()
     if not args.images.is_dir():
@@ -112,12 +116,12 @@ def main() -> None:
         raise SystemExit(f"--conf: expected scores >= {CACHE_CONF} (the cached detections), got {min(args.conf)}")
     photos = load_photos(args.cache, args.images)
     print("setting: ARI/mCIoU/recall/|count error| on tuned, held-out and all photos")
-    grid = itertools.product(args.linkage, args.threshold, args.conf, args.confirm_below)
-    for linkage, threshold, conf, confirm in grid:
+    grid = itertools.product(args.linkage, args.threshold, args.conf, args.confirm_below, args.neighbours)
+    for linkage, threshold, conf, confirm, neighbours in grid:
         rows = run_setting(photos, args.labelled, conf, linkage=linkage, distance_threshold=threshold,
-                           confirm_below=confirm)
+                           confirm_below=confirm, neighbours=neighbours)
         what = "labelled" if args.labelled else f"conf {conf} confirm {confirm}"
-        print(f"{linkage} {threshold} {what}: {summary(rows)}", flush=True)
+        print(f"{linkage} {threshold} k{neighbours} {what}: {summary(rows)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ def test_the_thresholds_are_named_for_what_they_do():
     ("method", "dbscan", "method: expected one of"),
     ("linkage", "ward", "linkage: expected one of"),
     ("type_radius", 0, "type_radius: expected a positive number, got 0"),
+    ("neighbours", -1, "neighbours: expected an integer >= 0, got -1"),
+    ("neighbours", 2.0, "neighbours: expected an integer >= 0, got 2.0"),
 ])
 def test_bad_values_are_refused_with_expected_and_got(field, value, expected):
     with pytest.raises(InputError, match=expected):
@@ -37,3 +39,4 @@ def test_count_and_group_products_take_their_defaults_from_it():
     assert c["confirm_below"].default == CountConfig.confirm_below
     assert c["method"].default == g["method"].default == CountConfig.method
     assert c["linkage"].default == g["linkage"].default == CountConfig.linkage
+    assert g["neighbours"].default == CountConfig.neighbours

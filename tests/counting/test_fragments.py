@@ -51,8 +51,10 @@ def test_group_products_absorbs_cut_packs_on_a_synthetic_shelf():
 
     image, truth = render_shelf(1003, width=1024)  # two SKUs have a single pack cut by the photo's edge
     names = truth.labels
-    plain = group_products(image, truth, keep_pixels=False, absorb_edges=False)
-    absorbed = group_products(image, truth, keep_pixels=False)
+    # the cut packs stay apart with the plain distance cut at 1.0 (the shared-neighbour default already joins them)
+    grouping = {"neighbours": 0, "distance_threshold": 1.0, "keep_pixels": False}
+    plain = group_products(image, truth, absorb_edges=False, **grouping)
+    absorbed = group_products(image, truth, **grouping)
     assert absorbed.num_types < plain.num_types
     ari = [adjusted_rand_score(names, r.detections.data["cluster_id"]) for r in (plain, absorbed)]
     assert ari[1] > ari[0], ari

@@ -175,7 +175,8 @@ def cluster_embeddings(features: np.ndarray, *, method: str = "auto", k: int | N
         min_cluster_size: smallest HDBSCAN cluster (2 keeps products with two facings as a type).
         k_max: largest k the k-means silhouette search tries.
         random_state: k-means seed (the other methods are deterministic).
-        **distance_kwargs: ``raw_scale``, ``white_scale``, ``whiten_dim``, ``whiten_reg`` of
+        **distance_kwargs: ``raw_scale``, ``white_scale``, ``whiten_dim``, ``whiten_reg``, ``neighbours``,
+            ``neighbour_weight`` of
             :func:`~shelfscan.cluster.distances.combined_distance`.
 
     Returns:

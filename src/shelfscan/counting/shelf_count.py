@@ -301,7 +301,8 @@ def group_products(image: Any, detections: Detections, *, method: str = CountCon
                    name: str | None = None, k: int | None = None, distance_threshold: float | None = None,
                    linkage: str = CountConfig.linkage,
                    keep_pixels: bool = True, absorb_edges: bool = True, split_hues: bool = True,
-                   confirm_below: float | None = None, noun: str = "products") -> ShelfCount:
+                   confirm_below: float | None = None, noun: str = "products",
+                   neighbours: int = CountConfig.neighbours) -> ShelfCount:
     """Group the products detected on one photo into types and count each type.
 
     Args:
@@ -312,7 +313,7 @@ def group_products(image: Any, detections: Detections, *, method: str = CountCon
         name: image name in the results (default: the file name when ``image`` is a path, else ``"image"``).
         k: number of types, when known; None finds it.
         distance_threshold: agglomerative cut on the combined distance (default ``CountConfig.distance_threshold``
-            = 1.0 with the default linkage, the clustering's own default with the others; larger merges more).
+            = 1.45 with the default linkage, the clustering's own default with the others; larger merges more).
         linkage: agglomerative linkage (default ``CountConfig.linkage`` = ``"average"``; ``"single"`` chains the
             facings of a product along a shelf even where the light changes, but also chains look-alike types).
         keep_pixels: keep the photo on the result so :meth:`ShelfCount.save` can draw pictures.
@@ -328,6 +329,8 @@ def group_products(image: Any, detections: Detections, *, method: str = CountCon
             the method), and is left out of the result otherwise (:func:`~shelfscan.counting.confirm.confirm_weak`).
             None: every box takes part.
         noun: what the boxes are called in the result's table and pictures (``Detector.noun``).
+        neighbours: k of the shared-neighbour view added to the combined distance the types are cut on
+            (default ``CountConfig.neighbours`` = 5; 0 leaves it out; not used by k-means).
 
     Returns:
         :class:`ShelfCount` whose detections (the boxes counted) carry ``cluster_id`` and ``embedding``.
@@ -342,7 +345,8 @@ def group_products(image: Any, detections: Detections, *, method: str = CountCon
     embedder = default_embedder() if embedder is None else embedder
     embeddings = embedder.embed_boxes(pixels, detections.xyxy)
     result = cluster_embeddings(embeddings[strong], method=method, k=k if strong.any() else None,
-                                distance_threshold=_shelf_cut(method, linkage, distance_threshold), linkage=linkage)
+                                distance_threshold=_shelf_cut(method, linkage, distance_threshold), linkage=linkage,
+                                neighbours=neighbours)
     labels, silhouette = _refine_types(result, detections.xyxy[strong], pixels, absorb=absorb_edges and k is None,
                                        split=split_hues and k is None)
     if not strong.all():
