@@ -15,6 +15,8 @@ matched one-to-one to the labelled boxes (IoU >= 0.5, greedy by IoU), and over t
 - ``mciou``: per-shelf count mCIoU (types paired by Hungarian matching on shared boxes, a pair scores min/max of
   its two counts, unpaired types score 0, mean over all types of both sides: ``metrics.shelf_type_scores``);
 - ``recall``: matched judged boxes / judged boxes;
+- ``precision``: counted boxes matched to a labelled box (judged or not) / counted boxes: lowering the
+  thresholds raises recall and lowers this (the labelled boxes are the teacher's, so it measures agreement);
 - ``types``: predicted / true types.
 
 ``labelled boxes`` repeats the grouping on the labelled boxes themselves (every one scored 1.0, no detector), so
@@ -62,6 +64,7 @@ def score_photo(labels: dict, boxes: np.ndarray, pred_types: np.ndarray) -> dict
     ok[ok] = judged[match[ok]]
     res = shelf_type_scores(labels["types"][match[ok]], pred_types[ok])
     res["recall"] = float(ok.sum() / max(int(judged.sum()), 1))
+    res["precision"] = float((match >= 0).sum() / max(len(boxes), 1))
     res["types_true"] = int(len(np.unique(labels["types"][judged])))
     return res
 
@@ -129,7 +132,7 @@ def main() -> None:
 
         embedder = CropEmbedder(flip=CountConfig.flip, threads=args.threads, weights=args.embedder_weights)
     rows, rows_gt = [], []
-    print(f"{'photo':<13} {'ARI':>6} {'mCIoU':>6} {'recall':>6} {'types':>8} {'s':>5}   labelled boxes: "
+    print(f"{'photo':<13} {'ARI':>6} {'mCIoU':>6} {'recall':>6} {'prec':>5} {'types':>8} {'s':>5}   labelled boxes: "
           f"{'ARI':>6} {'mCIoU':>6} {'types':>8}")
     for f in files:
         labels = load_labels(f)
@@ -140,7 +143,7 @@ def main() -> None:
         rows.append(r)
         rows_gt.append(g)
         mark = "*" if r["tuned_on"] else " "
-        print(f"{f.stem + mark:<13} {r['ari']:>6.3f} {r['mciou']:>6.3f} {r['recall']:>6.3f} "
+        print(f"{f.stem + mark:<13} {r['ari']:>6.3f} {r['mciou']:>6.3f} {r['recall']:>6.3f} {r['precision']:>5.3f} "
               f"{r['types_pred']:>3}/{r['types_true']:<4} {secs:>5.2f}   {'':>15}"
               f"{g['ari']:>6.3f} {g['mciou']:>6.3f} {g['types_pred']:>3}/{g['types_true']:<4}", flush=True)
     for name, subset in (("all", rows), ("held out", [r for r in rows if not r["tuned_on"]]),
@@ -149,7 +152,8 @@ def main() -> None:
             stems = {r["photo"] for r in subset}
             gt = [g for g in rows_gt if g["photo"] in stems]
             print(f"mean {name} ({len(subset)}): ARI {mean(subset, 'ari'):.3f}  mCIoU {mean(subset, 'mciou'):.3f}  "
-                  f"recall {mean(subset, 'recall'):.3f}  | labelled boxes: ARI {mean(gt, 'ari'):.3f}  "
+                  f"recall {mean(subset, 'recall'):.3f}  precision {mean(subset, 'precision'):.3f}  "
+                  f"| labelled boxes: ARI {mean(gt, 'ari'):.3f}  "
                   f"mCIoU {mean(gt, 'mciou'):.3f}")
     if args.json:
         args.json.write_text(json.dumps({"count": rows, "labelled_boxes": rows_gt}, indent=1))

@@ -22,6 +22,7 @@ from shelfscan.engine.train_config import TrainConfig
 from shelfscan.engine.train_data import (HELD_OUT_SPLITS, TrainData, _labelled_counts,  # noqa: F401
                                          _load_split, build_datasets, build_loader)
 from shelfscan.errors import expect
+from shelfscan.models.class_subset import keep_classes
 from shelfscan.models.checkpoint import float_state_dict, load_checkpoint, save_checkpoint
 from shelfscan.models.detector import DetectorConfig, ShelfDetector
 
@@ -234,11 +235,18 @@ def _load_init(model: ShelfDetector, init: dict, where: str) -> None:
     print(f"--init {where}: class head grown from {old_names} to {new_names} (kept {[old_names[i] for _, i in shared]})")
 
 
-def export_shipped(best: str | Path, out: str | Path, **extra) -> Path:
-    """Turn a run's ``best.pt`` into a shipped fp16 checkpoint (no optimiser state)."""
+def export_shipped(best: str | Path, out: str | Path, classes: list[str] | None = None, **extra) -> Path:
+    """Turn a run's ``best.pt`` into a shipped fp16 checkpoint (no optimiser state).
+
+    ``classes``: ship only these of the run's classes (:func:`~shelfscan.models.class_subset.keep_classes`); the
+    classes it was trained with are recorded as ``trained_classes``.
+    """
     ckpt = load_checkpoint(best)
     model = ShelfDetector(DetectorConfig.from_dict(ckpt["config"]), pretrained_backbone=False)
     model.load_state_dict(float_state_dict(ckpt["model"]))
+    if classes is not None:
+        extra = {**extra, "trained_classes": list(model.config.class_names)}
+        model = keep_classes(model, classes)
     hist = ckpt.get("history", [])
     return save_checkpoint(out, model, half=True, history=hist, train_config=ckpt.get("train_config", {}), **extra)
 
