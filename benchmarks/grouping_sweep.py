@@ -1,7 +1,7 @@
 """Sweep the counting settings (linkage, cut, score thresholds) on the real-shelf dev set, with cached crops.
 
     python benchmarks/grouping_sweep.py [--cache runs/grouping_cache] [--linkage average single]
-        [--threshold 0.9 1.0 1.1] [--conf 0.45 0.5] [--confirm-below 0.6] [--neighbours 0 5] [--labelled]
+        [--threshold 0.9 1.0 1.1] [--conf 0.5 0.45] [--confirm-below 0.65] [--neighbours 0 5] [--labelled]
 
 The detector (score >= 0.2) and the crop embedder run once per photo of ``benchmarks/data/shelf_types`` and are
 cached (``--cache``); every setting then reruns only ``group_products`` on the cached boxes and embeddings, so a
@@ -104,8 +104,8 @@ def main() -> None:
     ap.add_argument("--images", type=Path, default=IMAGES)
     ap.add_argument("--linkage", nargs="+", default=["average"])
     ap.add_argument("--threshold", nargs="+", type=float, default=[1.0])
-    ap.add_argument("--conf", nargs="+", type=float, default=[0.45])
-    ap.add_argument("--confirm-below", nargs="+", type=float, default=[0.6])
+    ap.add_argument("--conf", nargs="+", type=float, default=[CountConfig.count_conf])
+    ap.add_argument("--confirm-below", nargs="+", type=float, default=[CountConfig.confirm_below])
     ap.add_argument("--neighbours", nargs="+", type=int, default=[CountConfig.neighbours],
                     help="k of the shared-neighbour view (0: without it)")
     ap.add_argument("--labelled", action="store_true", help="group the labelled boxes (no detector)")

@@ -16,7 +16,7 @@ def test_frozen_config_refuses_assignment():
 
 def test_the_thresholds_are_named_for_what_they_do():
     # boxes are counted from count_conf up; only those scoring confirm_below or more form types
-    assert CountConfig.count_conf == 0.45 and CountConfig.confirm_below == 0.6
+    assert CountConfig.count_conf == 0.5 and CountConfig.confirm_below == 0.65
     assert CountConfig.count_conf < CountConfig.confirm_below
 
 

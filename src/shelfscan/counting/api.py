@@ -31,7 +31,7 @@ def count(image: Any, *, detector=None, embedder=None, method: str = CountConfig
     Args:
         image: (H, W, 3) uint8 RGB array, PIL image or path.
         detector: a :class:`shelfscan.inference.Detector` (default: the shipped shelf model on CPU with score
-            threshold ``CountConfig.count_conf`` = 0.45, built once per set of options).
+            threshold ``CountConfig.count_conf`` = 0.5, built once per set of options).
         embedder: a :class:`shelfscan.embed.CropEmbedder` (default: one shared CPU embedder at the detector's
             ``precision``: ``"auto"`` runs its int8 network).
         method: clustering method (``"auto"``, ``"agglomerative"``, ``"hdbscan"``, ``"kmeans"``).
