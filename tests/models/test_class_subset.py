@@ -36,7 +36,8 @@ def test_kept_classes_give_the_same_outputs(three):
 
 
 @pytest.mark.parametrize("names, message", [([], "at least one"), (["shelf"], "unknown ['shelf']"),
-                                             (["gap", "gap"], "each class once")])
+                                             (["gap", "gap"], "each class once"),
+                                             ("gap", "a list of class names, got the string 'gap'")])
 def test_bad_class_lists_say_what_was_expected(three, names, message):
     with pytest.raises(InputError, match=message.replace("[", r"\[").replace("]", r"\]")):
         keep_classes(three, names)

@@ -19,9 +19,12 @@ from shelfscan.models.detector import ShelfDetector
 def keep_classes(model: ShelfDetector, names: list[str]) -> ShelfDetector:
     """A copy of ``model`` that predicts only ``names`` (in that order); ``model`` itself is not changed.
 
-    Raises :class:`InputError` when ``names`` is empty, repeats a class, or names one the model does not have.
+    Raises :class:`InputError` when ``names`` is a string instead of a list, is empty, repeats a class, or names
+    one the model does not have.
     """
     have = list(model.config.class_names)
+    if isinstance(names, str):
+        raise InputError(f"keep_classes: expected a list of class names, got the string {names!r} (use [{names!r}])")
     if not names:
         raise InputError(f"keep_classes: expected at least one of the model's classes {have}, got none")
     unknown = [n for n in names if n not in have]
