@@ -2,9 +2,10 @@
 
     python benchmarks/grouping_sweep.py [--cache runs/grouping_cache] [--linkage average single]
         [--threshold 0.9 1.0 1.1] [--conf 0.5 0.45] [--confirm-below 0.65] [--neighbours 0 5] [--labelled]
+        [--embedder-weights state_dict.pt]
 
 The detector (score >= 0.2) and the crop embedder run once per photo of ``benchmarks/data/shelf_types`` and are
-cached (``--cache``); every setting then reruns only ``group_products`` on the cached boxes and embeddings, so a
+cached (``--cache``, one folder per crop network: ``--embedder-weights`` needs its own); every setting then reruns only ``group_products`` on the cached boxes and embeddings, so a
 grid of dozens of settings takes minutes. Per setting it prints ARI, per-shelf count mCIoU and recall (as
 ``count_real_shelves.py``) and the mean |counted - judged| / judged products per photo, on the TUNED_ON photos,
 the held-out ones and all. ``--labelled`` groups the labelled boxes themselves (the grouping alone). Choose
@@ -39,9 +40,11 @@ class CachedEmbedder:
         return np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
 
 
-def load_photos(cache: Path, images: Path) -> list[dict]:
-    """Each labelled photo with its pixels, labels, cached detections and embeddings (computed when missing)."""
+def load_photos(cache: Path, images: Path, embedder_weights: Path | None = None) -> list[dict]:
+    """Each labelled photo with its pixels, labels, cached detections and embeddings (computed when missing;
+    with ``count``'s crop network, or fp32 ``embedder_weights``)."""
     from shelfscan.counting.shelf_count import default_embedder
+    from shelfscan.embed import CropEmbedder
     from shelfscan.data.images import read_image
     from shelfscan.inference import Detector
 
@@ -54,7 +57,8 @@ def load_photos(cache: Path, images: Path) -> list[dict]:
         if not path.exists():
             detector = detector or Detector(None, conf=CACHE_CONF)
             det = detector.predict(image)
-            emb = default_embedder()
+            emb = (default_embedder() if embedder_weights is None else
+                   CropEmbedder(flip=CountConfig.flip, weights=embedder_weights))
             np.savez(path, xyxy=det.xyxy, scores=det.scores, e_det=emb.embed_boxes(image, det.xyxy),
                      e_lab=emb.embed_boxes(image, labels["boxes"].astype(np.float32)))
         photos.append({"stem": f.stem, "labels": labels, "image": image, **dict(np.load(path))})
@@ -109,12 +113,14 @@ def main() -> None:
     ap.add_argument("--neighbours", nargs="+", type=int, default=[CountConfig.neighbours],
                     help="k of the shared-neighbour view (0: without it)")
     ap.add_argument("--labelled", action="store_true", help="group the labelled boxes (no detector)")
+    ap.add_argument("--embedder-weights", type=Path, default=None,
+                    help="crop network weights (lukemelas-layout state_dict, fp32) instead of count's own")
     args = ap.parse_args()
     if not args.images.is_dir():
         raise SystemExit(f"skip: {args.images} not found")
     if min(args.conf) < CACHE_CONF:
         raise SystemExit(f"--conf: expected scores >= {CACHE_CONF} (the cached detections), got {min(args.conf)}")
-    photos = load_photos(args.cache, args.images)
+    photos = load_photos(args.cache, args.images, args.embedder_weights)
     print("setting: ARI/mCIoU/recall/|count error| on tuned, held-out and all photos")
     grid = itertools.product(args.linkage, args.threshold, args.conf, args.confirm_below, args.neighbours)
     for linkage, threshold, conf, confirm, neighbours in grid:

@@ -138,3 +138,18 @@ def test_bad_arguments_raise_input_error():
         CropEmbedder(device="gpu0")
     with pytest.raises(InputError, match="embed_resized crops"):
         default_embedder().embed_resized(np.zeros((2, 50, 50, 3), np.uint8))
+
+
+@pytest.mark.torch
+def test_lukemelas_state_dict_round_trips_changed_weights(tmp_path):
+    from shelfscan.embed.trunk import FeatureTrunk, lukemelas_state_dict
+
+    trunk = FeatureTrunk().eval()
+    with torch.no_grad():
+        trunk.net.blocks[5][0].conv_pw.weight.mul_(1.5)  # a trained trunk differs from ImageNet
+    path = tmp_path / "trained.pt"
+    torch.save(lukemelas_state_dict(trunk), path)
+    x = torch.rand(2, 3, 64, 64) * 255
+    with torch.no_grad():
+        assert torch.allclose(FeatureTrunk(path).eval()(x), trunk(x), atol=1e-5)
+        assert not torch.allclose(FeatureTrunk().eval()(x), trunk(x), atol=1e-3)

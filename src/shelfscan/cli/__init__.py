@@ -14,6 +14,7 @@ VERBS: dict[str, str] = {
     "detect": "detect",
     "count": "count",
     "train": "train",
+    "train-embedder": "train_embedder",
     "val": "val",
     "convert": "convert",
     "export": "export",

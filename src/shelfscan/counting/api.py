@@ -37,7 +37,7 @@ def count(image: Any, *, detector=None, embedder=None, method: str = CountConfig
         method: clustering method (``"auto"``, ``"agglomerative"``, ``"hdbscan"``, ``"kmeans"``).
         conf: keep only boxes scoring at least this (default: the detector's own threshold; without a
             ``detector``, the default detector is built with it).
-        confirm_below: boxes scoring under this (default ``CountConfig.confirm_below`` = 0.6) do not form types;
+        confirm_below: boxes scoring under this (default ``CountConfig.confirm_below`` = 0.65) do not form types;
             each is counted only when it looks like a type formed by the others (None or 0: every box forms types).
         name: image name in the result (default: the file name of a path).
         k, distance_threshold, linkage: see :func:`~shelfscan.counting.group_products`.

@@ -53,3 +53,15 @@ def export_embedder(out: str | Path | None = None, weights: str | Path | None = 
     if out is not None:
         Path(out).write_bytes(data)
     return data
+
+
+def lukemelas_state_dict(trunk: FeatureTrunk, reference: str | Path | None = None) -> dict[str, torch.Tensor]:
+    """The weights of ``trunk`` in the lukemelas layout that :class:`FeatureTrunk`, ``CropEmbedder(weights=)`` and
+    :func:`export_embedder` read (key order and counters from ``reference``, default the ImageNet file)."""
+    from shelfscan.models.backbone import _timm_name, imagenet_weights_path
+
+    path = Path(reference) if reference is not None else imagenet_weights_path("lite0")
+    ref = torch.load(path, map_location="cpu", weights_only=True)
+    own = trunk.net.state_dict()
+    return {key: (value if key.endswith("num_batches_tracked") else own[_timm_name(key)].detach().clone())
+            for key, value in ref.items()}

@@ -1,0 +1,134 @@
+"""Fine-tuning the crop embedder's network on product crops of real shelf photos, without type labels.
+
+``train_embedder`` samples a few photos per step and some crops of each, makes two random views of every crop
+(:mod:`crop_views`), embeds them with the trunk (GeM, p = 3, as ``CropEmbedder``) and lowers the within-photo
+contrastive loss of :mod:`shelf_contrast` with the pair relations of :mod:`crop_bank`. The stem and the first
+``frozen_stages`` stages keep their ImageNet weights and every BatchNorm keeps its statistics. The result is a
+lukemelas-layout state_dict that ``CropEmbedder(weights=...)``, ``export_embedder`` and
+``benchmarks/count_real_shelves.py --embedder-weights`` read.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from shelfscan.embed.trunk import FeatureTrunk, lukemelas_state_dict
+from shelfscan.engine.crop_bank import BankConfig, CropBank, box_in_window
+from shelfscan.engine.crop_views import ViewConfig, random_views
+from shelfscan.engine.embed_config import EmbedTrainConfig
+from shelfscan.engine.shelf_contrast import batch_relations, shelf_contrastive_loss
+from shelfscan.errors import expect
+
+
+def dataset_photos(paths: list[str | Path], splits: list[str] | None = None, exclude: set[str] = frozenset(),
+                   report=None):
+    """``(name, image, xyxy)`` for every photo of the datasets at ``paths`` (each of ``splits`` that it holds,
+    every split when None), except the image names in ``exclude``: the input of ``crop_bank.build_bank``.
+
+    ``report``, if given, is called with a line for each dataset (photos used, photos excluded)."""
+    from shelfscan.data import list_splits, load_dataset, read_image
+
+    for path in paths:
+        have = list_splits(path) or [None]
+        wanted = have if splits is None or have == [None] else [s for s in have if s in splits]
+        expect(bool(wanted), f"dataset {path}", f"one of the splits {splits}", f"splits {have}")
+        for split in wanted:
+            ds = load_dataset(path, split=split)
+            left = [r for r in ds if r.name not in exclude]
+            if report is not None:
+                report(f"{path} [{split or 'all'}]: {len(left)} photos, {len(ds) - len(left)} excluded")
+            for record in left:
+                yield record.name, read_image(record.path), record.boxes.xyxy
+
+
+def gem_embed(trunk: FeatureTrunk, x: torch.Tensor, p: float) -> torch.Tensor:
+    """(B, 3, S, S) RGB 0..255 -> (B, 1280) L2-normalised GeM vectors (the embedder's network part)."""
+    fmap = trunk(x).clamp(min=1e-6)
+    return torch.nn.functional.normalize(fmap.pow(p).mean((2, 3)).pow(1.0 / p), dim=1)
+
+
+def trainable_trunk(frozen_stages: int, weights: str | Path | None = None) -> FeatureTrunk:
+    """A :class:`FeatureTrunk` whose stem and first ``frozen_stages`` stages get no gradient (BatchNorm fixed)."""
+    trunk = FeatureTrunk(weights)
+    net = trunk.net
+    expect(0 <= frozen_stages <= len(net.blocks), "frozen_stages", f"0..{len(net.blocks)}", frozen_stages)
+    frozen = [net.conv_stem, net.bn1, *net.blocks[:frozen_stages]]
+    for module in frozen:
+        for param in module.parameters():
+            param.requires_grad_(False)
+    trunk.eval()  # BatchNorm statistics stay those of ImageNet (batches of one shelf are not i.i.d.)
+    return trunk
+
+
+def sample_step(bank: CropBank, slices: list[slice], config: EmbedTrainConfig, rng: np.random.Generator):
+    """Crop indices (B,) and the batch's relation matrix (B, B) for one step."""
+    photos = rng.choice(len(slices), size=min(config.photos_per_step, len(slices)), replace=False)
+    idx, blocks, sizes = [], [], []
+    for p in photos:
+        sl = slices[p]
+        n = sl.stop - sl.start
+        pick = np.sort(rng.choice(n, size=min(n, config.crops_per_photo), replace=False))
+        idx.append(sl.start + pick)
+        blocks.append(torch.from_numpy(bank.relations[p][np.ix_(pick, pick)]))
+        sizes.append(len(pick))
+    return np.concatenate(idx), batch_relations(blocks, sizes)
+
+
+def _lr_at(step: int, elapsed: float, config: EmbedTrainConfig) -> float:
+    warm = min(1.0, (step + 1) / config.warmup_steps)
+    progress = min(1.0, elapsed / (config.minutes * 60))
+    return config.lr * warm * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def train_embedder(bank: CropBank, out_dir: str | Path, config: EmbedTrainConfig = EmbedTrainConfig(),
+                   bank_config: BankConfig = BankConfig(), views: ViewConfig = ViewConfig(),
+                   log=print) -> Path:
+    """Train for ``config.minutes``; write ``last.pt`` (and ``step<N>.pt`` every ``save_every_minutes``) and
+    ``log.jsonl`` under ``out_dir``; return the path of ``last.pt``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    trunk = trainable_trunk(config.frozen_stages, config.init)
+    params = [p for p in trunk.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
+    slices, box = bank.photo_slices(), box_in_window(bank_config)
+    windows = torch.from_numpy(bank.windows)
+    (out / "config.json").write_text(json.dumps({"train": asdict(config), "bank": asdict(bank_config),
+                                                 "views": asdict(views), "bank_summary": bank.summary()}, indent=1))
+    start = last_save = time.time()
+    step, losses = 0, []
+    with (out / "log.jsonl").open("a") as logf:
+        while time.time() - start < config.minutes * 60 and (config.max_steps is None or step < config.max_steps):
+            idx, rel = sample_step(bank, slices, config, rng)
+            crops = windows[torch.from_numpy(idx)]
+            z1 = gem_embed(trunk, random_views(crops, box, views, gen), config.gem_p)
+            z2 = gem_embed(trunk, random_views(crops, box, views, gen), config.gem_p)
+            loss = shelf_contrastive_loss(z1, z2, rel, config.temperature)
+            lr = _lr_at(step, time.time() - start, config)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+            step += 1
+            if step % 10 == 0:
+                row = {"step": step, "minutes": round((time.time() - start) / 60, 2), "lr": lr,
+                       "loss": round(float(np.mean(losses[-10:])), 4)}
+                logf.write(json.dumps(row) + "\n")
+                logf.flush()
+                log(row)
+            if time.time() - last_save > config.save_every_minutes * 60:
+                torch.save(lukemelas_state_dict(trunk), out / f"step{step}.pt")
+                last_save = time.time()
+    path = out / "last.pt"
+    torch.save(lukemelas_state_dict(trunk), path)
+    return path

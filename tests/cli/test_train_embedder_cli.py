@@ -1,0 +1,63 @@
+"""`shelfscan train-embedder` end to end on a tiny SKU-110K-layout dataset: excluded photos stay out, the weights
+load back as a crop network, only the unfrozen stages change."""
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")  # the [train] extra: skipped in the core install
+
+from shelfscan.cli import main
+from shelfscan.drawing import write_image
+
+
+def _dataset(root):
+    (root / "images").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(3):
+        img = np.full((200, 300, 3), 60, np.uint8)
+        for j, colour in enumerate([(220, 40, 40)] * 3 + [(40, 40, 220)] * 3):
+            x = 20 + j * 45
+            img[50:150, x:x + 35] = colour
+            img[90:110, x + 5:x + 30] = rng.integers(0, 255, 3)  # a label that differs a little
+            rows.append(f"shelf_{i}.jpg,{x},50,{x + 35},150,object,300,200")
+        write_image(root / "images" / f"shelf_{i}.jpg", img)
+    (root / "annotations" / "annotations_train.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_train_embedder_writes_weights_a_crop_embedder_reads(tmp_path, capsys):
+    from shelfscan.embed import CropEmbedder
+    from shelfscan.embed.trunk import FeatureTrunk
+
+    data, labels, out = tmp_path / "shelves", tmp_path / "labels", tmp_path / "run"
+    _dataset(data)
+    labels.mkdir()
+    (labels / "shelf_2.json").write_text(json.dumps({"image": "shelf_2.jpg", "boxes": [], "types": []}))
+    rc = main(["train-embedder", "--data", str(data), "--exclude-labels", str(labels), "--max-steps", "2",
+               "--photos-per-step", "2", "--crops-per-photo", "4", "--frozen-stages", "5", "--threads", "1",
+               "--out", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "2 photos, 1 excluded" in text and "photos 2" in text
+    config = json.loads((out / "config.json").read_text())
+    assert config["bank_summary"]["crops"] == 12 and config["train"]["frozen_stages"] == 5
+    trained, imagenet = FeatureTrunk(out / "last.pt").net.state_dict(), FeatureTrunk().net.state_dict()
+    assert torch.equal(trained["conv_stem.weight"], imagenet["conv_stem.weight"])
+    assert torch.equal(trained["blocks.4.0.conv_pw.weight"], imagenet["blocks.4.0.conv_pw.weight"])
+    assert not torch.equal(trained["blocks.5.0.conv_pw.weight"], imagenet["blocks.5.0.conv_pw.weight"])
+    vectors = CropEmbedder(weights=out / "last.pt").embed_boxes(np.full((64, 64, 3), 90, np.uint8),
+                                                                np.array([[0, 0, 32, 64]], np.float32))
+    assert vectors.shape == (1, 1408) and np.isfinite(vectors).all()
+
+
+def test_exclude_labels_without_label_files_says_so(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    rc = main(["train-embedder", "--data", str(tmp_path), "--exclude-labels", str(tmp_path / "empty")])
+    assert rc == 2 and "expected type-label JSON files" in capsys.readouterr().err
+
+
+def test_thresholds_in_the_wrong_order_are_refused(tmp_path, capsys):
+    rc = main(["train-embedder", "--data", str(tmp_path), "--same-cos", "0.7", "--different-cos", "0.8"])
+    assert rc == 2 and "expected 0 < different <= same <= 1, got 0.8 / 0.7" in capsys.readouterr().err
