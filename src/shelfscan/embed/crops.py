@@ -37,6 +37,13 @@ def check_boxes(xyxy: np.ndarray, what: str = "xyxy") -> np.ndarray:
     return boxes
 
 
+def grow_boxes(xyxy: np.ndarray, context: float) -> np.ndarray:
+    """Boxes (N, 4) grown by ``context`` of their width/height on each side, float64, not clipped."""
+    boxes = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    size = box_sizes(boxes)
+    return boxes + np.concatenate([-size, size], 1) * context
+
+
 def box_windows(xyxy: np.ndarray, width: int, height: int, context: float = 0.0) -> np.ndarray:
     """Integer pixel windows of the boxes, grown by ``context`` of their size on each side and clipped.
 
@@ -49,9 +56,7 @@ def box_windows(xyxy: np.ndarray, width: int, height: int, context: float = 0.0)
         int64 (N, 4) ``x1, y1, x2, y2`` with ``0 <= x1 < x2 <= width`` and ``0 <= y1 < y2 <= height``: every
         window holds at least one pixel, also for boxes that are empty or lie outside the photo.
     """
-    boxes = check_boxes(xyxy).astype(np.float64)
-    size = box_sizes(boxes)
-    grown = boxes + np.concatenate([-size, size], 1) * context
+    grown = grow_boxes(check_boxes(xyxy), context)
     x1 = np.clip(np.floor(grown[:, 0]), 0, width - 1)
     y1 = np.clip(np.floor(grown[:, 1]), 0, height - 1)
     x2 = np.clip(np.ceil(grown[:, 2]), x1 + 1, width)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from shelfscan.box_ops import box_sizes
-from shelfscan.embed.crops import box_windows, resize_crop
+from shelfscan.embed.crops import crop_boxes, grow_boxes
 from shelfscan.errors import expect
 
 SAME, DIFFERENT, LEFT_OUT = 1, -1, 0
@@ -92,10 +92,11 @@ def pair_relations(vectors: np.ndarray, config: BankConfig = BankConfig()) -> np
 
 def usable_boxes(xyxy: np.ndarray, width: int, height: int, config: BankConfig,
                  rng: np.random.Generator) -> np.ndarray:
-    """Indices of the boxes a bank keeps: inside the photo with their context, not tiny, at most ``max_boxes`` (random subset)."""
+    """Indices of the boxes a bank keeps: inside the photo with their context, not tiny, at most ``max_boxes``
+    (a random subset)."""
     xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
     size = box_sizes(xyxy)
-    grown = xyxy + np.concatenate([-size, size], 1) * config.context  # the stored window must not be clipped
+    grown = grow_boxes(xyxy, config.context)  # the stored window must not be clipped
     inside = (grown[:, 0] >= 0) & (grown[:, 1] >= 0) & (grown[:, 2] <= width) & (grown[:, 3] <= height)
     idx = np.flatnonzero(inside & (size >= config.min_side).all(1))
     if len(idx) > config.max_boxes:
@@ -106,11 +107,7 @@ def usable_boxes(xyxy: np.ndarray, width: int, height: int, config: BankConfig,
 def cut_windows(image: np.ndarray, xyxy: np.ndarray, config: BankConfig) -> np.ndarray:
     """The boxes grown by ``context`` on each side, each resized to ``window`` x ``window`` (the box itself is
     the central ``1 / (1 + 2 context)`` of the window: :func:`box_in_window`)."""
-    wins = box_windows(xyxy, image.shape[1], image.shape[0], config.context)
-    out = np.empty((len(wins), config.window, config.window, 3), np.uint8)
-    for i, (x1, y1, x2, y2) in enumerate(wins.tolist()):
-        out[i] = resize_crop(image[y1:y2, x1:x2], config.window)
-    return out
+    return crop_boxes(image, xyxy, config.window, config.context)
 
 
 def box_in_window(config: BankConfig) -> tuple[float, float]:

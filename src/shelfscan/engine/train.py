@@ -81,7 +81,13 @@ def learning_rate(cfg: TrainConfig, step: int, total_iters: int, t_start: float)
     progress = step / total_iters
     if cfg.time_limit_min:
         progress = max(progress, (time.time() - t_start) / (60 * cfg.time_limit_min))
-    return cfg.lr * min(1.0, (step + 1) / cfg.warmup_iters) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return warmup_cosine(cfg.lr, step, cfg.warmup_iters, progress)
+
+
+def warmup_cosine(peak: float, step: int, warmup: int, progress: float) -> float:
+    """``peak`` times a linear warm-up over ``warmup`` steps times a cosine from 1 to 0 over ``progress`` 0..1
+    (clipped): the schedule of both training loops."""
+    return peak * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 @dataclass

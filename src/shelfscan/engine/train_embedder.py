@@ -10,7 +10,6 @@ lukemelas-layout state_dict that ``CropEmbedder(weights=...)``, ``export_embedde
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +21,7 @@ from shelfscan.embed.trunk import FeatureTrunk, lukemelas_state_dict
 from shelfscan.engine.crop_bank import BankConfig, CropBank, box_in_window
 from shelfscan.engine.crop_views import ViewConfig, random_views
 from shelfscan.engine.embed_config import EmbedTrainConfig
+from shelfscan.engine.train import warmup_cosine
 from shelfscan.engine.shelf_contrast import batch_relations, shelf_contrastive_loss
 from shelfscan.errors import expect
 
@@ -80,12 +80,6 @@ def sample_step(bank: CropBank, slices: list[slice], config: EmbedTrainConfig, r
     return np.concatenate(idx), batch_relations(blocks, sizes)
 
 
-def _lr_at(step: int, elapsed: float, config: EmbedTrainConfig) -> float:
-    warm = min(1.0, (step + 1) / config.warmup_steps)
-    progress = min(1.0, elapsed / (config.minutes * 60))
-    return config.lr * warm * 0.5 * (1 + math.cos(math.pi * progress))
-
-
 def train_embedder(bank: CropBank, out_dir: str | Path, config: EmbedTrainConfig = EmbedTrainConfig(),
                    bank_config: BankConfig = BankConfig(), views: ViewConfig = ViewConfig(),
                    log=print) -> Path:
@@ -112,7 +106,7 @@ def train_embedder(bank: CropBank, out_dir: str | Path, config: EmbedTrainConfig
             z1 = gem_embed(trunk, random_views(crops, box, views, gen), config.gem_p)
             z2 = gem_embed(trunk, random_views(crops, box, views, gen), config.gem_p)
             loss = shelf_contrastive_loss(z1, z2, rel, config.temperature)
-            lr = _lr_at(step, time.time() - start, config)
+            lr = warmup_cosine(config.lr, step, config.warmup_steps, (time.time() - start) / (config.minutes * 60))
             for group in opt.param_groups:
                 group["lr"] = lr
             opt.zero_grad(set_to_none=True)
