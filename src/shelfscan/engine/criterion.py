@@ -1,11 +1,14 @@
 """Training losses: soft-target classification, GIoU box loss, and BCE on the predicted IoU (Soft-IoU)."""
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from shelfscan.engine.assigner import TaskAlignedAssigner
 from shelfscan.engine.box_ops_torch import generalized_box_iou_loss, paired_iou
+from shelfscan.errors import expect
 
 
 class DetectionCriterion:
@@ -15,13 +18,25 @@ class DetectionCriterion:
         num_classes: C.
         assigner: label assignment (default task-aligned, top-10).
         cls_weight, box_weight, iou_weight: loss weights.
+        class_weights: (C,) weight of each class (None: all 1): its channel's classification loss on every point
+            and the box and IoU losses of the points assigned to it are multiplied by it. A class with few boxes
+            per photo (the shelf's ``gap`` next to hundreds of products) otherwise gets a small share of the
+            gradient; the normaliser is unchanged, so weights of 1 give the unweighted loss exactly.
     """
 
     def __init__(self, num_classes: int, assigner: TaskAlignedAssigner | None = None, cls_weight: float = 1.0,
-                 box_weight: float = 2.0, iou_weight: float = 1.0) -> None:
+                 box_weight: float = 2.0, iou_weight: float = 1.0,
+                 class_weights: list[float] | tuple[float, ...] | None = None) -> None:
         self.num_classes = num_classes
         self.assigner = assigner or TaskAlignedAssigner()
         self.cls_weight, self.box_weight, self.iou_weight = cls_weight, box_weight, iou_weight
+        self.class_weights = None
+        if class_weights is not None:
+            w = [float(v) for v in class_weights]
+            expect(len(w) == num_classes and all(math.isfinite(v) and v > 0 for v in w),
+                   "DetectionCriterion class_weights", f"{num_classes} positive numbers (one per class)",
+                   list(class_weights))
+            self.class_weights = torch.tensor(w)
 
     def __call__(self, outputs: dict[str, torch.Tensor], gt_boxes: list[torch.Tensor],
                  gt_labels: list[torch.Tensor], class_mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -41,17 +56,25 @@ class DetectionCriterion:
         fg = assign.fg
         target[fg, assign.labels[fg]] = assign.scores[fg]
         norm = assign.scores.sum().clamp(min=1.0)
+        bce = F.binary_cross_entropy_with_logits(cls_logits, target, reduction="none")       # (B, A, C)
+        cw = None if self.class_weights is None else self.class_weights.to(cls_logits.device)
+        if cw is not None:
+            bce = bce * cw
         if class_mask is None:
-            loss_cls = F.binary_cross_entropy_with_logits(cls_logits, target, reduction="sum") / norm
+            loss_cls = bce.sum() / norm
         else:
             keep = class_mask.to(cls_logits.device, torch.bool)[:, None, :].expand_as(cls_logits)
-            loss_cls = F.binary_cross_entropy_with_logits(cls_logits[keep], target[keep], reduction="sum") / norm
+            loss_cls = bce[keep].sum() / norm
         if fg.any():
             pb, tb, w = boxes[fg], assign.boxes[fg], assign.scores[fg]
+            point_w = None if cw is None else cw[assign.labels[fg]]
+            if point_w is not None:
+                w = w * point_w
             loss_box = (generalized_box_iou_loss(pb, tb, reduction="none") * w).sum() / norm
             with torch.no_grad():
                 true_iou = paired_iou(pb, tb)
-            loss_iou = F.binary_cross_entropy_with_logits(iou_logits[fg], true_iou)
+            iou_bce = F.binary_cross_entropy_with_logits(iou_logits[fg], true_iou, reduction="none")
+            loss_iou = (iou_bce if point_w is None else iou_bce * point_w).mean()
         else:
             loss_box = boxes.sum() * 0
             loss_iou = iou_logits.sum() * 0

@@ -197,8 +197,9 @@ def train(cfg: TrainConfig) -> Path:
     train_set, sampler, loader = build_loader(cfg, data, rank, world)
     net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index]) if world > 1 and \
         device.type == "cuda" else model
-    st = TrainState(model, net, ema, opt, params, DetectionCriterion(len(data.class_names)), loader, device, rank,
-                    time.time(), max(1, cfg.epochs * len(loader)))
+    criterion = DetectionCriterion(len(data.class_names), class_weights=class_weights(cfg, data.class_names))
+    st = TrainState(model, net, ema, opt, params, criterion, loader, device, rank, time.time(),
+                    max(1, cfg.epochs * len(loader)))
     for epoch in range(start_epoch, cfg.epochs):
         train_set.set_epoch(epoch)
         if hasattr(sampler, "set_epoch"):
@@ -215,6 +216,16 @@ def train(cfg: TrainConfig) -> Path:
     if world > 1:
         torch.distributed.destroy_process_group()
     return run_dir
+
+
+def class_weights(cfg: TrainConfig, class_names: list[str]) -> list[float] | None:
+    """The criterion's per-class weights from ``cfg.class_weights`` (by name; None when none is set)."""
+    if not cfg.class_weights:
+        return None
+    unknown = sorted(set(cfg.class_weights) - set(class_names))
+    expect(not unknown, "train --class-weight", f"classes of the training data {list(class_names)}",
+           f"unknown {unknown}")
+    return [float(cfg.class_weights.get(name, 1.0)) for name in class_names]
 
 
 def _load_init(model: ShelfDetector, init: dict, where: str) -> None:

@@ -45,6 +45,8 @@ class TrainConfig:
         mosaic: probability that a real photo's sample is a mosaic of it and three other real photos.
         mosaic_scale: scale jitter of the mosaic pieces (None: ``scale_range``).
         class_names: the model's classes (empty: the training data's).
+        class_weights: loss weight of some classes by name (the rest weigh 1; see
+            :class:`~shelfscan.engine.criterion.DetectionCriterion`), e.g. ``{"gap": 4.0}``.
     """
 
     data: str | list[str] | None = None
@@ -82,3 +84,4 @@ class TrainConfig:
     mosaic: float = 0.0
     mosaic_scale: tuple[float, float] | None = None
     class_names: list[str] = field(default_factory=list)
+    class_weights: dict[str, float] = field(default_factory=dict)
