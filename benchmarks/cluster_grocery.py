@@ -1,7 +1,7 @@
 """Recovering product identity without labels: crop embeddings + clustering on grocery-store-products.
 
     python benchmarks/cluster_grocery.py [--data ../shared/data/grocery-store-products] [--threads 2]
-                                         [--ablations]
+                                         [--ablations] [--embedder-weights state_dict.pt]
 
 781 hand-held photos (348x348) of 31 products; ``labels.csv`` gives the product of each photo. k is never given
 (except in the "true k" reference line). Prints ARI, NMI (``shelfscan.metrics.clustering.clustering_scores``),
@@ -48,6 +48,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ablations", action="store_true")
+    ap.add_argument("--embedder-weights", type=Path, default=None,
+                    help="crop network weights (lukemelas-layout state_dict, fp32 PyTorch) instead of ImageNet's")
     args = ap.parse_args()
 
     from shelfscan.cluster import cluster_embeddings
@@ -76,7 +78,7 @@ def main() -> None:
     print(f"{'recipe':34s} {'method':14s} {'k':>4s} {'ARI':>6s} {'NMI':>6s} {'sil':>6s} {'cos-sil':>7s} "
           f"{'embed s':>8s} {'cluster s':>9s}")
     for name, settings, methods in recipes:
-        embedder = CropEmbedder(threads=args.threads, **settings)
+        embedder = CropEmbedder(threads=args.threads, weights=args.embedder_weights, **settings)
         t0 = time.perf_counter()
         x = embedder.embed_resized(images[settings["input_size"]])
         t_embed = time.perf_counter() - t0
