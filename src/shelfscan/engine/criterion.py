@@ -30,13 +30,11 @@ class DetectionCriterion:
         self.num_classes = num_classes
         self.assigner = assigner or TaskAlignedAssigner()
         self.cls_weight, self.box_weight, self.iou_weight = cls_weight, box_weight, iou_weight
-        self.class_weights = None
-        if class_weights is not None:
-            w = [float(v) for v in class_weights]
-            expect(len(w) == num_classes and all(math.isfinite(v) and v > 0 for v in w),
-                   "DetectionCriterion class_weights", f"{num_classes} positive numbers (one per class)",
-                   list(class_weights))
-            self.class_weights = torch.tensor(w)
+        w = [1.0] * num_classes if class_weights is None else [float(v) for v in class_weights]
+        expect(len(w) == num_classes and all(math.isfinite(v) and v > 0 for v in w),
+               "DetectionCriterion class_weights", f"{num_classes} positive numbers (one per class)",
+               w)
+        self.class_weights = torch.tensor(w)
 
     def __call__(self, outputs: dict[str, torch.Tensor], gt_boxes: list[torch.Tensor],
                  gt_labels: list[torch.Tensor], class_mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -56,25 +54,21 @@ class DetectionCriterion:
         fg = assign.fg
         target[fg, assign.labels[fg]] = assign.scores[fg]
         norm = assign.scores.sum().clamp(min=1.0)
-        bce = F.binary_cross_entropy_with_logits(cls_logits, target, reduction="none")       # (B, A, C)
-        cw = None if self.class_weights is None else self.class_weights.to(cls_logits.device)
-        if cw is not None:
-            bce = bce * cw
+        cw = self.class_weights.to(cls_logits.device)
+        bce = F.binary_cross_entropy_with_logits(cls_logits, target, reduction="none") * cw  # (B, A, C)
         if class_mask is None:
             loss_cls = bce.sum() / norm
         else:
             keep = class_mask.to(cls_logits.device, torch.bool)[:, None, :].expand_as(cls_logits)
             loss_cls = bce[keep].sum() / norm
         if fg.any():
-            pb, tb, w = boxes[fg], assign.boxes[fg], assign.scores[fg]
-            point_w = None if cw is None else cw[assign.labels[fg]]
-            if point_w is not None:
-                w = w * point_w
+            point_w = cw[assign.labels[fg]]
+            pb, tb, w = boxes[fg], assign.boxes[fg], assign.scores[fg] * point_w
             loss_box = (generalized_box_iou_loss(pb, tb, reduction="none") * w).sum() / norm
             with torch.no_grad():
                 true_iou = paired_iou(pb, tb)
             iou_bce = F.binary_cross_entropy_with_logits(iou_logits[fg], true_iou, reduction="none")
-            loss_iou = (iou_bce if point_w is None else iou_bce * point_w).mean()
+            loss_iou = (iou_bce * point_w).mean()
         else:
             loss_box = boxes.sum() * 0
             loss_iou = iou_logits.sum() * 0
