@@ -103,6 +103,7 @@ def main() -> None:
     ap.add_argument("--confirm-below", type=float, default=None, help="default: count's")
     ap.add_argument("--method", default="auto")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tta", action="store_true", help="detector: add the mirrored pass")
     ap.add_argument("--precision", default=InferenceConfig.precision, choices=PRECISIONS,
                     help="shipped model's arithmetic on the CPU (default: the detector's)")
     ap.add_argument("--only", nargs="*", default=None, help="photo stems to run (default: all)")
@@ -125,7 +126,7 @@ def main() -> None:
     kw = {} if args.imgsz is None else {"imgsz": imgsz_arg(args.imgsz)}
     low = CountConfig.count_conf
     detector = Detector(args.model, conf=low if args.conf is None else min(args.conf, low),
-                        threads=args.threads, precision=args.precision, **kw)
+                        threads=args.threads, precision=args.precision, tta=args.tta, **kw)
     embedder = None  # count's own default
     if args.embedder_weights is not None:
         from shelfscan.embed import CropEmbedder

@@ -81,21 +81,28 @@ def _weights_digest(path: str, size: int, mtime_ns: int) -> str:
 def model_id(model: str | None) -> str:
     """``"<name>@<first 12 hex of the weights' sha256>"``, e.g. ``"shelf@3fa2c1d09b7e"``.
 
-    Shipped names hash the ONNX file that runs on a CPU (``precision="auto"``: the int8 one where it ships);
-    other paths hash the file given.
+    Shipped names hash the ONNX file that runs on a CPU (``precision="auto"``: the int8 one where it ships; a
+    fused model's networks: the sha256 of their digests, in pass order); other paths hash the file given.
     """
     from shelfscan.models.shipped import DEFAULT_MODEL, resolve_model_path, shipped_model
 
     entry = shipped_model(model)
     if entry is not None:
         name = model or DEFAULT_MODEL
+        if entry.passes:
+            parts = ",".join(_file_digest(p) for p in entry.files("auto"))
+            return f"{name}@{hashlib.sha256(parts.encode()).hexdigest()[:12]}"
         onnx_file = entry.onnx_file("auto")
         path = onnx_file if onnx_file.is_file() else entry.checkpoint_path
     else:
         path = resolve_model_path(model)
         name = Path(model).name
+    return f"{name}@{_file_digest(path)}"
+
+
+def _file_digest(path: Path) -> str:
     stat = os.stat(path)
-    return f"{name}@{_weights_digest(str(path), stat.st_size, stat.st_mtime_ns)}"
+    return _weights_digest(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 def record_key(image: str, sha256: str, model: str, settings_key: str) -> tuple[str, str, str, str]:

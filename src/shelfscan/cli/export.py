@@ -38,4 +38,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{out} ({size_mb:.1f} MB, {'float16' if args.half else 'float32'} weights): "
           f"{INPUT_NAME} (B, 3, H, W) float32 RGB 0..255 -> {', '.join(OUTPUT_NAMES)}; "
           f"classes {list(model.config.class_names)}, imgsz {args.imgsz or model.config.imgsz}")
+    from shelfscan.models.shipped import shipped_model
+
+    entry = shipped_model(args.model)
+    if entry is not None and entry.passes:
+        nets = len({p.checkpoint for p in entry.passes})
+        print(f"note: {args.model or 'the default model'} fuses {len(entry.passes)} passes of {nets} networks in "
+              f"shelfscan; this file is its {entry.checkpoint} network alone (one pass)")
     return 0

@@ -7,7 +7,7 @@ The network runs in ONNX Runtime (shipped models and ``.onnx`` files; no torch n
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from shelfscan.inference.config import InferenceConfig, check_imgsz
 from shelfscan.inference.predict import postprocess
 from shelfscan.inference.tiling import contained_fragments, pad_to_multiple, seam_boxes, tile_grid
 from shelfscan.models.config import GAP_CLASS
-from shelfscan.models.shipped import class_noun, shipped_model
+from shelfscan.models.shipped import WEIGHTS_DIR, ShippedModel, class_noun, shipped_model
+from shelfscan.postprocess.fusion import fuse_passes
 
 SETTINGS = ("conf", "iou", "max_det", "tile", "merger", "tta", "auto_side")  # read-only views of Detector.config
 MIN_SIDE = 1.0  # pixels (working scale): thinner boxes, clipped, lie in the padding beyond the photo
@@ -70,6 +71,39 @@ def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None, 
     return TorchDetectorModel(model, device=device, threads=threads)
 
 
+@dataclass(frozen=True)
+class LoadedPass:
+    """One pass of a fused model, its network loaded: ``model`` runs at ``imgsz`` (mirrored with ``mirror``)."""
+
+    model: Any
+    imgsz: int
+    mirror: bool
+
+
+def load_passes(entry: ShippedModel, first: Any, config: InferenceConfig) -> tuple[LoadedPass, ...]:
+    """The passes of a fused shipped model, each network loaded once (``first`` is the entry's checkpoint's).
+
+    A network runs its ONNX twin where ``first`` runs in ONNX Runtime, else its PyTorch checkpoint. InputError
+    when the networks' classes differ (fusion pairs boxes by class index)."""
+    onnx = first.runtime == "onnxruntime"
+    nets = {Path(entry.checkpoint).stem: first}
+    passes = []
+    for p in entry.passes:
+        stem = Path(p.checkpoint).stem
+        if stem not in nets:
+            path = WEIGHTS_DIR / (f"{stem}.onnx" if onnx else p.checkpoint)
+            if not path.is_file():
+                raise InputError(f"fused model pass {p}: expected its weights at {path}, got no such file "
+                                 "(reinstall shelfscan)")
+            nets[stem] = load_runtime(str(path), runtime="onnx" if onnx else "torch", device=config.device,
+                                      threads=config.threads)
+        passes.append(LoadedPass(nets[stem], int(p.imgsz), bool(p.mirror)))
+    names = {stem: list(net.config.class_names) for stem, net in nets.items()}
+    expect(len({tuple(v) for v in names.values()}) == 1, "fused model networks", "the same class names",
+           names)
+    return tuple(passes)
+
+
 def _setting(name: str) -> property:
     return property(lambda self: getattr(self.config, name),
                     doc=f"``config.{name}`` (read-only; see :class:`~shelfscan.inference.config.InferenceConfig`)")
@@ -103,12 +137,16 @@ class Detector:
             median product side, and the photo is run at the size that makes it ``auto_side`` px, clamped to
             ``auto_range`` (the model's size when the first pass finds fewer than ``auto_min_boxes``);
             ``imgsz=None``: the shipped-model table's choice (``"auto"`` for the shelf model), else the model's.
+            A fused shipped model (its table entry has ``passes``, e.g. ``"apparel"``) runs every pass (a
+            network at a size, mirrored or not) and fuses their boxes (:func:`fuse_passes`); an ``imgsz``
+            given runs every pass at that size instead of its own, ``tta`` mirrors every pass.
 
     Attributes:
         config: the :class:`InferenceConfig` it runs with (frozen). conf, iou, max_det, tile, merger, tta,
             auto_side: its fields, read-only.
         imgsz: the working size (the model's own when ``auto``, which picks one per photo: each result's
-            ``metadata["imgsz"]`` says which ran). auto: whether ``imgsz="auto"``.
+            ``metadata["imgsz"]`` says which ran; a fused model's first pass's). auto: whether ``imgsz="auto"``.
+        passes: a fused model's :class:`LoadedPass` es (empty otherwise); fusion_iou: its fusion IoU (None).
         hard_score_rate: ``config.hard_score_rate``, else the model's.
         runtime: ``"onnxruntime"`` or ``"pytorch"``. model: the object running the network.
         noun: what its boxes are called (``"products"``, ``"items"``): the shipped-model table's, else
@@ -122,8 +160,13 @@ class Detector:
         self.model = load_runtime(model, runtime=config.runtime, device=config.device, threads=config.threads,
                                   precision=config.precision)
         entry = shipped_model(model) if model is None or isinstance(model, str) else None
+        fused = entry is not None and bool(entry.passes)
+        self.passes = load_passes(entry, self.model, config) if fused else ()
+        self.fusion_iou = entry.fusion_iou if fused else None
         imgsz = config.imgsz
-        if imgsz is None:
+        if imgsz is None and fused:
+            imgsz = self.passes[0].imgsz
+        elif imgsz is None:
             imgsz = entry.imgsz if entry is not None and entry.imgsz is not None else self.model.config.imgsz
         self.auto = imgsz == "auto"
         self.imgsz = int(self.model.config.imgsz if self.auto else imgsz)
@@ -151,26 +194,30 @@ class Detector:
     def class_names(self) -> list[str]:
         return list(self.model.config.class_names)
 
-    def _forward(self, image: np.ndarray) -> dict[str, np.ndarray]:
-        """(H, W, 3) uint8 (padded inside) -> network outputs of one image, mirrored pass appended with ``tta``."""
+    def _forward(self, image: np.ndarray, model: Any, mirror: bool) -> dict[str, np.ndarray]:
+        """(H, W, 3) uint8 (padded inside) -> network outputs of one image, the mirrored pass appended when
+        ``mirror``."""
         x = np.ascontiguousarray(pad_to_multiple(image).transpose(2, 0, 1)[None], np.float32)
-        out = self.model.run(x)
+        out = model.run(x)
         out = {k: out[k] for k in ("boxes", "cls_scores", "iou_scores")}
-        if self.tta:
-            flipped = self.model.run(np.ascontiguousarray(x[..., ::-1]))
+        if mirror:
+            flipped = model.run(np.ascontiguousarray(x[..., ::-1]))
             fb = flipped["boxes"]
             fb = np.stack([x.shape[-1] - fb[..., 2], fb[..., 1], x.shape[-1] - fb[..., 0], fb[..., 3]], -1)
             out = {k: np.concatenate([out[k], fb if k == "boxes" else flipped[k]], 1) for k in out}
         return out
 
-    def _run(self, image: np.ndarray, conf: float | None = None) -> dict[str, np.ndarray]:
-        """One pass on an already scaled image (H, W, 3) -> post-processed boxes (clipped to the image).
+    def _run(self, image: np.ndarray, conf: float | None = None, model: Any = None,
+             mirror: bool | None = None) -> dict[str, np.ndarray]:
+        """One pass on an already scaled image (H, W, 3) -> post-processed boxes (clipped to the image), by
+        ``model`` (default: this detector's network), mirrored too when ``mirror`` (default: ``tta``).
 
         Boxes thinner than ``MIN_SIDE`` pixels once clipped are not returned: they lie in the padding the
         network sees beyond the photo's right or bottom edge (clipped to a line on the border, they hold no
         pixel of the photo)."""
         h, w = image.shape[:2]
-        res = postprocess(self._forward(image), conf=self.conf if conf is None else conf, iou=self.iou,
+        outputs = self._forward(image, self.model if model is None else model, self.tta if mirror is None else mirror)
+        res = postprocess(outputs, conf=self.conf if conf is None else conf, iou=self.iou,
                           max_det=self.max_det, hard_score_rate=self.hard_score_rate, merger=self.merger,
                           image_size=(w, h), pre_nms_topk=self.config.pre_nms_topk)[0]
         res["boxes"] = boxes = clip_boxes(res["boxes"], w, h)
@@ -187,18 +234,32 @@ class Detector:
         if isinstance(image, (list, tuple)):
             return [self.predict(im) for im in image]
         rgb = as_rgb(image, "Detector.predict image")
-        h0, w0 = rgb.shape[:2]
         imgsz = int(self.choose_imgsz(rgb) if self.auto else self.imgsz)
+        meta: dict[str, Any] = {"imgsz": imgsz}
+        if not self.passes:
+            res = self._predict_at(rgb, imgsz, self.model, self.tta)
+        else:
+            own = self.config.imgsz is None  # each pass at its own size unless one was asked for
+            parts = [self._predict_at(rgb, p.imgsz if own else imgsz, p.model, p.mirror or self.tta)
+                     for p in self.passes]
+            res = fuse_passes(parts, iou=self.fusion_iou, max_det=self.max_det)
+            meta["passes"] = len(parts)
+        boxes = res["boxes"]
+        return Detections(boxes, res["scores"], res["labels"], self.class_names,
+                          {"iou_score": res["iou_scores"], "imgsz": np.full(len(boxes), imgsz, np.int64)}, meta)
+
+    def _predict_at(self, rgb: np.ndarray, imgsz: int, model: Any, mirror: bool) -> dict[str, np.ndarray]:
+        """One pass of ``model`` over the photo scaled to ``imgsz`` (tiled when ``tile`` asks) -> post-processed
+        boxes in the photo's pixels."""
+        h0, w0 = rgb.shape[:2]
         scaled, scale = _scale_longest(rgb, imgsz)
         h, w = scaled.shape[:2]
         if self.tile is None or (w <= self.tile and h <= self.tile):
-            res = self._run(scaled)
+            res = self._run(scaled, model=model, mirror=mirror)
         else:
-            res = self._run_tiled(scaled)
-        boxes = clip_boxes(res["boxes"] / scale, w0, h0)
-        return Detections(boxes, res["scores"], res["labels"], self.class_names,
-                          {"iou_score": res["iou_scores"], "imgsz": np.full(len(boxes), imgsz, np.int64)},
-                          {"imgsz": imgsz})
+            res = self._run_tiled(scaled, model, mirror)
+        res["boxes"] = clip_boxes(res["boxes"] / scale, w0, h0)
+        return res
 
     def choose_imgsz(self, rgb: np.ndarray) -> int:
         """The working size ``imgsz="auto"`` picks for this photo (see the class docstring)."""
@@ -214,12 +275,12 @@ class Detector:
         size = cfg.auto_probe * cfg.auto_side / side
         return int(np.clip(round(size / 32) * 32, *cfg.auto_range))
 
-    def _run_tiled(self, image: np.ndarray) -> dict[str, np.ndarray]:
+    def _run_tiled(self, image: np.ndarray, model: Any, mirror: bool) -> dict[str, np.ndarray]:
         from shelfscan.postprocess.nms import nms_index
 
         parts, seam = [], []
         for t in tile_grid(image.shape[1], image.shape[0], self.tile):
-            r = self._run(image[t.y0:t.y0 + t.height, t.x0:t.x0 + t.width])
+            r = self._run(image[t.y0:t.y0 + t.height, t.x0:t.x0 + t.width], model=model, mirror=mirror)
             seam.append(seam_boxes(r["boxes"], t))
             r["boxes"] = r["boxes"] + np.array([t.x0, t.y0, t.x0, t.y0], np.float32)
             parts.append(r)

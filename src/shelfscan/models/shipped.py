@@ -12,6 +12,16 @@ WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
 
 @dataclass(frozen=True)
+class Pass:
+    """One pass of a fused shipped model: a network (a checkpoint in ``weights/``, run by its ONNX twin on a
+    CPU), the working size it runs at, and whether the photo is mirrored for it."""
+
+    checkpoint: str
+    imgsz: int
+    mirror: bool = False
+
+
+@dataclass(frozen=True)
 class ShippedModel:
     """One model that ships inside the package.
 
@@ -24,12 +34,18 @@ class ShippedModel:
             ``"12 items"``).
         int8: whether an int8 twin ships (``<stem>_int8.onnx``, statically quantized for ONNX Runtime by
             ``scripts/quantize_shelf.py``); it is what ``precision="auto"`` runs on a CPU.
+        passes: empty for a one-network model; else the passes whose boxes are fused into one answer
+            (:func:`shelfscan.postprocess.fusion.fuse_passes`), each a network at a size, mirrored or not
+            (``checkpoint`` is then the network that runs where one network must: export, the live page).
+        fusion_iou: the IoU above which fusion averages two passes' boxes of one class.
     """
 
     checkpoint: str
     imgsz: str | None
     noun: str = "products"
     int8: bool = False
+    passes: tuple[Pass, ...] = ()
+    fusion_iou: float = 0.7
 
     @property
     def checkpoint_path(self) -> Path:
@@ -53,6 +69,13 @@ class ShippedModel:
         if precision == "int8" or (precision == "auto" and self.int8 and self.int8_path.is_file()):
             return self.int8_path
         return self.onnx_path
+
+    def files(self, precision: str = "auto") -> list[Path]:
+        """Every weights file a CPU run at ``precision`` reads: the ONNX file, or each pass network's once."""
+        if not self.passes:
+            return [self.onnx_file(precision)]
+        stems = dict.fromkeys(Path(p.checkpoint).stem for p in self.passes)
+        return [WEIGHTS_DIR / f"{stem}.onnx" for stem in stems]
 
 
 # The first entry is the default model.

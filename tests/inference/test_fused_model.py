@@ -1,0 +1,85 @@
+"""A fused shipped model (table entry with ``passes``): Detector runs each pass and fuses their boxes."""
+import numpy as np
+import pytest
+
+from shelfscan.errors import InputError
+from shelfscan.inference import Detector
+from shelfscan.models import shipped
+from shelfscan.models.shipped import Pass, ShippedModel
+from shelfscan.postprocess.fusion import fuse_passes
+
+
+def _photo() -> np.ndarray:
+    from shelfscan.synth import render_shelf
+
+    return render_shelf(5, width=600, n_products=(20, 30))[0][:400]  # 600 x 400, any content: boxes at conf 0.01
+
+
+def _as_part(d) -> dict:
+    return {"boxes": d.xyxy, "scores": d.scores, "labels": d.class_id, "iou_scores": d.data["iou_score"]}
+
+
+@pytest.fixture
+def fused_entry(monkeypatch):
+    if not shipped.SHIPPED_MODELS["apparel"].onnx_path.is_file():
+        pytest.skip("the shipped apparel network is not installed")
+    pytest.importorskip("onnxruntime")
+    passes = (Pass("apparel.pt", 384), Pass("apparel.pt", 512, mirror=True))
+    entry = ShippedModel("apparel.pt", imgsz=None, noun="items", passes=passes, fusion_iou=0.6)
+    monkeypatch.setitem(shipped.SHIPPED_MODELS, "fused_test", entry)
+    return entry
+
+
+def test_a_fused_model_is_the_fusion_of_its_passes(fused_entry):
+    photo = _photo()
+    det = Detector("fused_test", conf=0.01, max_det=100, threads=1)
+    got = det.predict(photo)
+    parts = [_as_part(Detector(shipped.WEIGHTS_DIR / "apparel.onnx", imgsz=p.imgsz, tta=p.mirror, conf=0.01,
+                               max_det=100, threads=1).predict(photo)) for p in fused_entry.passes]
+    want = fuse_passes(parts, iou=0.6, max_det=100)
+    assert len(got) > 0 and got.metadata["passes"] == 2 and got.metadata["imgsz"] == 384 == det.imgsz
+    np.testing.assert_allclose(got.xyxy, want["boxes"], atol=1e-4)
+    np.testing.assert_allclose(got.scores, want["scores"], atol=1e-6)
+    np.testing.assert_array_equal(got.class_id, want["labels"])
+    assert det.class_names == Detector("apparel").class_names and det.fusion_iou == 0.6
+
+
+def test_an_imgsz_given_runs_every_pass_at_it(fused_entry):
+    photo = _photo()
+    got = Detector("fused_test", imgsz=448, conf=0.01, max_det=100, threads=1).predict(photo)
+    parts = [_as_part(Detector(shipped.WEIGHTS_DIR / "apparel.onnx", imgsz=448, tta=p.mirror, conf=0.01,
+                               max_det=100, threads=1).predict(photo)) for p in fused_entry.passes]
+    want = fuse_passes(parts, iou=0.6, max_det=100)
+    assert got.metadata["imgsz"] == 448
+    np.testing.assert_allclose(got.xyxy, want["boxes"], atol=1e-4)
+
+
+def test_networks_with_other_classes_are_refused(monkeypatch, fused_entry):
+    if not shipped.SHIPPED_MODELS["shelf"].onnx_path.is_file():
+        pytest.skip("the shipped shelf network is not installed")
+    bad = ShippedModel("apparel.pt", imgsz=None, passes=(Pass("apparel.pt", 512), Pass("shelf.pt", 512)))
+    monkeypatch.setitem(shipped.SHIPPED_MODELS, "fused_bad", bad)
+    with pytest.raises(InputError, match="same class names"):
+        Detector("fused_bad")
+
+
+def test_a_missing_pass_network_is_named(monkeypatch, fused_entry):
+    bad = ShippedModel("apparel.pt", imgsz=None, passes=(Pass("apparel.pt", 512), Pass("nowhere.pt", 512)))
+    monkeypatch.setitem(shipped.SHIPPED_MODELS, "fused_missing", bad)
+    with pytest.raises(InputError, match="nowhere.onnx"):
+        Detector("fused_missing")
+
+
+def test_files_lists_each_network_once():
+    entry = ShippedModel("a.pt", imgsz=None, passes=(Pass("b.pt", 448), Pass("a.pt", 512), Pass("b.pt", 640)))
+    assert [f.name for f in entry.files()] == ["b.onnx", "a.onnx"]
+    assert [f.name for f in ShippedModel("a.pt", imgsz=None).files("fp32")] == ["a.onnx"]
+
+
+def test_the_batch_model_id_of_a_fused_model_covers_every_network(fused_entry, monkeypatch):
+    import hashlib
+
+    from shelfscan.batch.settings import file_sha256, model_id
+
+    digest = file_sha256(shipped.WEIGHTS_DIR / "apparel.onnx")[:12]
+    assert model_id("fused_test") == f"fused_test@{hashlib.sha256(digest.encode()).hexdigest()[:12]}"
