@@ -77,7 +77,8 @@ def test_the_shelf_model_defaults_to_auto_and_apparel_to_its_size():
     except Exception as exc:  # shipped weights missing in this install
         pytest.skip(f"shipped model unavailable: {exc}")
     assert shelf.auto and SHIPPED_MODELS["shelf"].imgsz == "auto"
-    assert not apparel.auto and apparel.imgsz == apparel.model.config.imgsz
+    own = apparel.passes[0].imgsz if apparel.passes else apparel.model.config.imgsz  # a fused model: its first pass's
+    assert not apparel.auto and apparel.imgsz == own
     assert not Detector(imgsz=640).auto and Detector(imgsz=640).imgsz == 640  # the caller's size is kept
 
 

@@ -83,3 +83,20 @@ def test_the_batch_model_id_of_a_fused_model_covers_every_network(fused_entry, m
 
     digest = file_sha256(shipped.WEIGHTS_DIR / "apparel.onnx")[:12]
     assert model_id("fused_test") == f"fused_test@{hashlib.sha256(digest.encode()).hexdigest()[:12]}"
+
+
+def test_the_shipped_apparel_model_fuses_two_networks_whose_threads_sleep():
+    entry = shipped.SHIPPED_MODELS["apparel"]
+    if not all(f.is_file() for f in entry.files()):
+        pytest.skip("the shipped apparel networks are not installed")
+    pytest.importorskip("onnxruntime")
+    det = Detector("apparel")
+    nets = {id(p.model): p.model for p in det.passes}
+    assert len(det.passes) == len(entry.passes) == 6 and len(nets) == 2
+    assert sorted(n.path.name for n in nets.values()) == ["apparel.onnx", "apparel_coco.onnx"]
+    for net in nets.values():  # sessions that take turns: idle threads must not spin
+        opts = net.session.get_session_options()
+        assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    one = Detector(shipped.WEIGHTS_DIR / "apparel.onnx").model.session.get_session_options()
+    with pytest.raises(RuntimeError):  # a lone session: ONNX Runtime's default (spinning), no entry set
+        one.get_session_config_entry("session.intra_op.allow_spinning")

@@ -36,12 +36,14 @@ def _onnx_available() -> bool:
     return True
 
 
-def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None, precision: str = "auto"):
+def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None, precision: str = "auto",
+                 spin: bool = True):
     """The object that runs the network (``.config``, ``.run(images) -> numpy dict``) for ``model``.
 
     Shipped names (and None) run their ONNX twin on the CPU unless ``runtime="torch"`` (the int8 one at
     ``precision`` ``"auto"``/``"int8"`` where it ships: :meth:`ShippedModel.onnx_file`); ``.onnx`` paths run in
     ONNX Runtime; checkpoints and modules in PyTorch. ``precision="int8"`` anywhere else is an InputError.
+    ``spin=False``: ONNX Runtime's idle threads sleep (for sessions that take turns: a fused model's).
     """
     from shelfscan.errors import InputError
     from shelfscan.inference.onnx_model import OnnxDetectorModel
@@ -59,7 +61,7 @@ def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None, 
         path = entry.onnx_file(precision)
         onnx_ok, file_ok = _onnx_available(), path.is_file()
         if on_cpu and onnx_ok and file_ok:
-            return OnnxDetectorModel(path, threads=threads, device=device)
+            return OnnxDetectorModel(path, threads=threads, device=device, spin=spin)
         if runtime == "onnx" or precision == "int8":
             raise InputError(f"runtime={runtime!r}, precision={precision!r}: expected onnxruntime installed, device "
                              f"cpu and {path} present, got onnxruntime {'present' if onnx_ok else 'missing'}, "
@@ -67,7 +69,7 @@ def load_runtime(model: Any, *, runtime: str, device: str, threads: int | None, 
     if model is not None and Path(model).suffix.lower() == ".onnx":
         if runtime == "torch":
             raise InputError(f"runtime='torch': expected a .pt checkpoint or a shipped name, got {model}")
-        return OnnxDetectorModel(model, threads=threads, device=device)
+        return OnnxDetectorModel(model, threads=threads, device=device, spin=spin)
     return TorchDetectorModel(model, device=device, threads=threads)
 
 
@@ -96,7 +98,7 @@ def load_passes(entry: ShippedModel, first: Any, config: InferenceConfig) -> tup
                 raise InputError(f"fused model pass {p}: expected its weights at {path}, got no such file "
                                  "(reinstall shelfscan)")
             nets[stem] = load_runtime(str(path), runtime="onnx" if onnx else "torch", device=config.device,
-                                      threads=config.threads)
+                                      threads=config.threads, spin=False)
         passes.append(LoadedPass(nets[stem], int(p.imgsz), bool(p.mirror)))
     names = {stem: list(net.config.class_names) for stem, net in nets.items()}
     expect(len({tuple(v) for v in names.values()}) == 1, "fused model networks", "the same class names",
@@ -157,10 +159,10 @@ class Detector:
 
     def __init__(self, model: Any = None, *, config: InferenceConfig | None = None, **options: Any) -> None:
         self.config = config = merged_config(config, options)
-        self.model = load_runtime(model, runtime=config.runtime, device=config.device, threads=config.threads,
-                                  precision=config.precision)
         entry = shipped_model(model) if model is None or isinstance(model, str) else None
         fused = entry is not None and bool(entry.passes)
+        self.model = load_runtime(model, runtime=config.runtime, device=config.device, threads=config.threads,
+                                  precision=config.precision, spin=not fused)
         self.passes = load_passes(entry, self.model, config) if fused else ()
         self.fusion_iou = entry.fusion_iou if fused else None
         imgsz = config.imgsz

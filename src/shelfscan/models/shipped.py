@@ -82,8 +82,11 @@ class ShippedModel:
 SHIPPED_MODELS: dict[str, ShippedModel] = {
     # one class, "object": every product on a shelf (SKU-110K style); shelf photos come close up or from afar
     "shelf": ShippedModel("shelf.pt", imgsz="auto", noun="products", int8=True),
-    # 10 clothing categories tagged on street-fashion photos (people fill the photo: one fixed size)
-    "apparel": ShippedModel("apparel.pt", imgsz=None, noun="items"),
+    # 10 clothing categories tagged on street-fashion photos (people fill the photo: fixed sizes): two networks
+    # (EfficientNet-Lite0 ImageNet trunk; MobileNetV2 COCO trunk) at three sizes each, fused (APPAREL_MODEL_CARD.md)
+    "apparel": ShippedModel("apparel.pt", imgsz=None, noun="items", fusion_iou=0.7, passes=(
+        Pass("apparel.pt", 512), Pass("apparel.pt", 448), Pass("apparel.pt", 640),
+        Pass("apparel_coco.pt", 384), Pass("apparel_coco.pt", 448), Pass("apparel_coco.pt", 512))),
 }
 DEFAULT_MODEL = next(iter(SHIPPED_MODELS))
 
