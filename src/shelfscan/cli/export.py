@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     entry = shipped_model(args.model)
     if entry is not None and entry.passes:
-        nets = len({p.checkpoint for p in entry.passes})
+        nets = len(entry.files())
         print(f"note: {args.model or 'the default model'} fuses {len(entry.passes)} passes of {nets} networks in "
               f"shelfscan; this file is its {entry.checkpoint} network alone (one pass)")
     return 0

@@ -238,29 +238,31 @@ class Detector:
         rgb = as_rgb(image, "Detector.predict image")
         imgsz = int(self.choose_imgsz(rgb) if self.auto else self.imgsz)
         meta: dict[str, Any] = {"imgsz": imgsz}
+        h0, w0 = rgb.shape[:2]
         if not self.passes:
-            res = self._predict_at(rgb, imgsz, self.model, self.tta)
+            res = self._predict_at(*_scale_longest(rgb, imgsz), (w0, h0), self.model, self.tta)
         else:
             own = self.config.imgsz is None  # each pass at its own size unless one was asked for
-            parts = [self._predict_at(rgb, p.imgsz if own else imgsz, p.model, p.mirror or self.tta)
-                     for p in self.passes]
+            sizes = [p.imgsz if own else imgsz for p in self.passes]
+            scaled = {size: _scale_longest(rgb, size) for size in set(sizes)}  # passes at one size share it
+            parts = [self._predict_at(*scaled[size], (w0, h0), p.model, p.mirror or self.tta)
+                     for size, p in zip(sizes, self.passes)]
             res = fuse_passes(parts, iou=self.fusion_iou, max_det=self.max_det)
             meta["passes"] = len(parts)
         boxes = res["boxes"]
         return Detections(boxes, res["scores"], res["labels"], self.class_names,
                           {"iou_score": res["iou_scores"], "imgsz": np.full(len(boxes), imgsz, np.int64)}, meta)
 
-    def _predict_at(self, rgb: np.ndarray, imgsz: int, model: Any, mirror: bool) -> dict[str, np.ndarray]:
-        """One pass of ``model`` over the photo scaled to ``imgsz`` (tiled when ``tile`` asks) -> post-processed
-        boxes in the photo's pixels."""
-        h0, w0 = rgb.shape[:2]
-        scaled, scale = _scale_longest(rgb, imgsz)
+    def _predict_at(self, scaled: np.ndarray, scale: float, photo_size: tuple[int, int], model: Any,
+                    mirror: bool) -> dict[str, np.ndarray]:
+        """One pass of ``model`` over the photo already scaled by ``scale`` (tiled when ``tile`` asks) ->
+        post-processed boxes in the photo's pixels (``photo_size`` = its (width, height))."""
         h, w = scaled.shape[:2]
         if self.tile is None or (w <= self.tile and h <= self.tile):
             res = self._run(scaled, model=model, mirror=mirror)
         else:
             res = self._run_tiled(scaled, model, mirror)
-        res["boxes"] = clip_boxes(res["boxes"] / scale, w0, h0)
+        res["boxes"] = clip_boxes(res["boxes"] / scale, *photo_size)
         return res
 
     def choose_imgsz(self, rgb: np.ndarray) -> int:
