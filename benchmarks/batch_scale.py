@@ -118,7 +118,7 @@ def main() -> int:
     args = ap.parse_args()
     from shelfscan.batch.db import engine_for, sqlite_url
     from shelfscan.counting.config import CountConfig
-    from shelfscan.embed import CropEmbedder
+    from shelfscan.counting import count_embedder
     from shelfscan.inference import Detector
 
     paths = photos(args)
@@ -126,8 +126,7 @@ def main() -> int:
         print("no photos found", file=sys.stderr)
         return 2
     detector = Detector(None, conf=CountConfig.count_conf, threads=args.threads)
-    embedder = TimedEmbedder(CropEmbedder(threads=args.threads, flip=CountConfig.flip,  # as shelfscan count
-                                         precision=detector.config.precision))
+    embedder = TimedEmbedder(count_embedder(threads=args.threads, precision=detector.config.precision))  # as count
     out_dir = Path(tempfile.mkdtemp(prefix="batch-scale-out-"))
     engine = engine_for(sqlite_url(out_dir / "scans.db"))
     time_photo(paths[0], detector, embedder, engine, out_dir)  # warm-up (sessions, caches), not counted

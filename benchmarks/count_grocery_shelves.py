@@ -45,17 +45,16 @@ def main() -> int:
     import torch
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from shelfscan.counting import CountConfig, group_products
+    from shelfscan.counting import CountConfig, default_embedder, group_products
     from shelfscan.data import load_dataset, read_image
     from shelfscan.detections import Detections
-    from shelfscan.embed import CropEmbedder
 
     if not Path(args.data).is_dir():
         print(f"skip: {args.data} not found")
         return 0
     torch.set_num_threads(args.threads)
     ds = load_dataset(args.data)
-    embedder = CropEmbedder(flip=CountConfig.flip, precision=CountConfig.embed_precision)  # as shelfscan count
+    embedder = default_embedder()  # as shelfscan count
     detector = None
     if args.model:
         from shelfscan.inference import Detector

@@ -28,6 +28,10 @@ import time
 import numpy as np
 
 from shelfscan.cli.common import imgsz_arg
+from shelfscan.counting.config import COUNT_NETWORK
+from shelfscan.embed import IMAGENET, PAIR
+
+CROP_NETWORKS = {n.name: n for n in (IMAGENET, PAIR)}  # the shipped crop networks, for --crop-network
 from shelfscan.counting.config import CountConfig
 from shelfscan.inference.config import PRECISIONS, InferenceConfig
 
@@ -83,8 +87,7 @@ def speed(args: argparse.Namespace) -> None:
     the first 5 sku110k-sample photos when ../shared is there, else 5 synthetic 1600x1200 shelves."""
     from pathlib import Path
 
-    from shelfscan.counting import count
-    from shelfscan.embed import CropEmbedder
+    from shelfscan.counting import count, count_embedder
     from shelfscan.inference import Detector
 
     shared = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sku110k-sample" / "images"
@@ -98,8 +101,8 @@ def speed(args: argparse.Namespace) -> None:
 
         items = [(f"synthetic {s}", render_shelf(s, width=1600, height=1200, n_products=(130, 170))[0])
                  for s in range(5)]
-    embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads,
-                            precision=args.precision)
+    embedder = count_embedder(CROP_NETWORKS[args.crop_network], input_size=args.input_size, flip=args.flip,
+                              threads=args.threads, precision=args.precision)
     detector = Detector(None if args.model in (None, "shelf") else args.model, threads=args.threads, imgsz=args.imgsz,
                         precision=args.precision, **({} if args.conf is None else {"conf": args.conf}))
     count(items[0][1], detector=detector, embedder=embedder)  # warm-up
@@ -129,6 +132,8 @@ def main() -> None:
                     help=f"add the mirror-image pass to the crop embeddings (default {CountConfig.flip}, as "
                          "shelfscan count)")
     ap.add_argument("--colour-weight", type=float, default=None)
+    ap.add_argument("--crop-network", default=COUNT_NETWORK.name, choices=sorted(CROP_NETWORKS),
+                    help=f"crop network (default {COUNT_NETWORK.name}, as shelfscan count)")
     # End to end: the detector (shelfscan.inference.Detector) in front of the grouping.
     ap.add_argument("--model", default=None, help="detector for the end-to-end run: 'shelf' or a path "
                     "(default: none, true boxes only)")
@@ -151,14 +156,13 @@ def main() -> None:
 
     from sklearn.metrics import adjusted_rand_score
 
-    from shelfscan.counting import group_products
-    from shelfscan.embed import CropEmbedder
+    from shelfscan.counting import count_embedder, group_products
     from shelfscan.metrics.type_counts import type_count_metrics
     from shelfscan.synth import render_shelf
 
     kw = {} if args.colour_weight is None else {"colour_weight": args.colour_weight}
-    embedder = CropEmbedder(input_size=args.input_size, flip=args.flip, threads=args.threads,
-                            precision=args.precision, **kw)
+    embedder = count_embedder(CROP_NETWORKS[args.crop_network], input_size=args.input_size, flip=args.flip,
+                              threads=args.threads, precision=args.precision, **kw)
     detector = None
     if args.model is not None:
         from shelfscan.inference import Detector

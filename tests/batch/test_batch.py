@@ -24,7 +24,11 @@ def test_one_record_per_photo_and_failure_recorded(counted, shelf_pair):
     assert good["total"] == sum(g["count"] for g in good["groups"])
     from shelfscan.counting.config import CountConfig  # the defaults of `shelfscan count`
 
-    assert good["model"].startswith("shelf@") and good["settings"]["conf"] == CountConfig.count_conf
+    from shelfscan.batch.settings import count_models_id, model_id
+
+    # the detector and counting's crop networks: new networks of either kind count the photos again
+    assert good["model"] == count_models_id(None) and good["model"].startswith(model_id(None) + "+crops@")
+    assert good["settings"]["conf"] == CountConfig.count_conf
     assert good["settings"]["confirm_below"] == CountConfig.confirm_below
     assert len(good["sha256"]) == 64 and good["taken_at"]
     # the synthetic shelf's products are all found but one (53 of 54): the count is a real one

@@ -37,12 +37,15 @@ def test_diff_reports_the_painted_out_products(counted, shelf_pair):
     # shared-neighbour grouping puts one facing of its look-alike SKU 394 with it: 8 -> 5 for 7 -> 4)
     fewer = [c for c in changed if c.delta == -FEWER_BY and abs(c.count_a - shelf_pair.true_a[FEWER_SKU]) <= 1]
     assert len(fewer) == 1
-    # any other change is a facing that moved between two look-alike types (the int8 crop network of counting
-    # has moved one on this pair: 7 -> 6 and 5 -> 6): the deltas cancel, and at most two types are involved
+    # any other change is one facing, counted in one photo and not the other: photo b has one box of SKU 211 that
+    # scores 0.5-0.65 next to the painted-out area, and its confirmation is a near thing (dropped by counting's
+    # joined crop networks: 12 -> 11; with the ImageNet network alone it moved between two look-alike types
+    # instead: 7 -> 6 and 5 -> 6). At most two types, one facing each, and at most one facing lost in all.
     others = [c for c in changed if c is not fewer[0]]
-    assert len(others) <= 2 and sum(c.delta for c in others) == 0 and all(abs(c.delta) == 1 for c in others)
+    assert len(others) <= 2 and sum(c.delta for c in others) in (-1, 0) and all(abs(c.delta) == 1 for c in others)
     assert all(c.similarity >= 0.9 for c in d.matched)
-    assert d.total_a - d.total_b == shelf_pair.true_a[GONE_SKU] + FEWER_BY
+    painted = shelf_pair.true_a[GONE_SKU] + FEWER_BY
+    assert d.total_a - d.total_b - painted == -sum(c.delta for c in others)
     assert "vanished: type" in d.text() and "gaps not compared" in d.text()
     same = diff_scans(engine, ids["a_shelf.png"], ids["a_shelf.png"])
     assert not same.vanished and not same.appeared and all(c.delta == 0 for c in same.matched)
@@ -81,3 +84,25 @@ def test_diff_cli(counted, capsys):
     assert main(["diff", str(ids["a_shelf.png"]), str(ids["b_shelf.png"]), "--db", str(counted / "scans.db")]) == 0
     assert "vanished" in capsys.readouterr().out
     assert main(["diff", str(ids["broken.jpg"]), str(ids["a_shelf.png"]), "--db", str(counted / "scans.db")]) == 2
+
+
+def test_diff_refuses_scans_embedded_by_different_crop_networks(counted_copy):
+    import sqlalchemy as sa
+
+    from shelfscan.batch import schema as t
+    from shelfscan.batch.db import engine_for, sqlite_url
+    from shelfscan.batch.diff import diff_scans
+    from shelfscan.batch.worker import pack_array, unpack_array
+    from shelfscan.errors import InputError
+
+    engine = engine_for(sqlite_url(counted_copy / "scans.db"))
+    ids = _scan_ids(engine)
+    with engine.begin() as conn:  # scan b as an older version stored it: vectors of another length
+        scan_b = ids["b_shelf.png"]
+        for row in conn.execute(sa.select(t.types.c.type_id, t.types.c.embedding)
+                                .where(t.types.c.scan_id == scan_b)).all():
+            short = unpack_array(row.embedding)[:1408]
+            conn.execute(t.types.update().where((t.types.c.scan_id == scan_b) & (t.types.c.type_id == row.type_id))
+                         .values(embedding=pack_array(short)))
+    with pytest.raises(InputError, match="one crop network, got lengths 2816 and 1408"):
+        diff_scans(engine, ids["a_shelf.png"], ids["b_shelf.png"])

@@ -83,14 +83,14 @@ def test_the_crop_network_runs_at_the_detectors_precision():
     import numpy as np
 
     import shelfscan
-    from shelfscan.embed import CropEmbedder
+    from shelfscan.counting import count_embedder
 
     image, _ = render_shelf(4, width=640)
     results = {p: shelfscan.count(image, precision=p) for p in ("auto", "fp32")}
     assert results["auto"].total > 0
     for precision, result in results.items():  # "auto": int8 detector and int8 crop network on the CPU
-        expected = CropEmbedder(flip=False, precision=precision).embed_boxes(image, result.detections.xyxy)
-        other = CropEmbedder(flip=False, precision="fp32" if precision == "auto" else "int8")
+        expected = count_embedder(precision=precision).embed_boxes(image, result.detections.xyxy)
+        other = count_embedder(precision="fp32" if precision == "auto" else "int8")
         assert np.allclose(result.detections.data["embedding"], expected, atol=1e-5)
         assert not np.allclose(result.detections.data["embedding"],
                                other.embed_boxes(image, result.detections.xyxy), atol=1e-4)

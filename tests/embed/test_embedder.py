@@ -153,3 +153,19 @@ def test_lukemelas_state_dict_round_trips_changed_weights(tmp_path):
     with torch.no_grad():
         assert torch.allclose(FeatureTrunk(path).eval()(x), trunk(x), atol=1e-5)
         assert not torch.allclose(FeatureTrunk().eval()(x), trunk(x), atol=1e-3)
+
+
+@pytest.mark.torch
+def test_export_with_float16_weights_halves_the_file_and_keeps_the_features():
+    import onnxruntime as ort
+
+    from shelfscan.embed.trunk import export_embedder
+
+    full, half = export_embedder(), export_embedder(half=True)
+    assert len(half) < 0.55 * len(full)
+    x = np.random.default_rng(0).uniform(0, 255, (2, 3, 64, 64)).astype(np.float32)
+    outs = [ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, {"crops": x})[0]
+            for m in (full, half)]
+    assert outs[1].dtype == np.float32 and outs[0].shape == outs[1].shape == (2, 1280, 2, 2)
+    assert np.allclose(outs[0], outs[1], atol=2e-2 * float(np.abs(outs[0]).max()))
+    assert not np.array_equal(outs[0], outs[1])  # the weights were rounded: another file, not a copy

@@ -144,7 +144,12 @@ def diff_scans(engine: sa.Engine, scan_a: int, scan_b: int, threshold: float = S
         if s.embeddings is None and s.type_ids:
             raise InputError(f"scan {s.id}: expected type embeddings (stored by shelfscan batch), got none (the "
                              f"scan was copied from results.jsonl); count its photo again into a fresh folder")
-    dim = a.embeddings.shape[1] if a.embeddings is not None else 0
+    dims = {s.id: s.embeddings.shape[1] for s in (a, b) if s.embeddings is not None}
+    if len(set(dims.values())) > 1:
+        raise InputError(f"scans {a.id} and {b.id}: expected type embeddings of one crop network, got lengths "
+                         f"{dims[a.id]} and {dims[b.id]} (counted by different shelfscan versions); count the older "
+                         f"photo again")
+    dim = next(iter(dims.values()), 0)
     ea = a.embeddings if a.embeddings is not None else np.zeros((0, dim), np.float32)
     eb = b.embeddings if b.embeddings is not None else np.zeros((0, dim), np.float32)
     pairs = match_types(ea, eb, threshold)

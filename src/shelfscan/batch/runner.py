@@ -18,7 +18,7 @@ from typing import Sequence
 from shelfscan.batch.db import ShelfIds, backfill, engine_for, sqlite_url, write_scans
 from shelfscan.batch.engines import EngineConfig, run_engine
 from shelfscan.batch.records import ResultsLog, read_results
-from shelfscan.batch.settings import CountSettings, file_sha256, model_id, record_key
+from shelfscan.batch.settings import CountSettings, count_models_id, file_sha256, record_key
 from shelfscan.batch.sources import collect_photos
 from shelfscan.errors import InputError
 
@@ -78,7 +78,7 @@ def run_batch(sources: Sequence[str], out_dir: str | Path, settings: CountSettin
                          f"got none" + "".join(f"\n  {p}" for p in problems))
     shelf_ids = shelf_ids or ShelfIds()
     summary = BatchSummary(photos=len(paths), problems=problems)
-    model, settings_key = model_id(settings.model), settings.key()
+    model, settings_key = count_models_id(settings.model), settings.key()
     with ResultsLog(out_dir) as log:
         found = read_results(log.path)
         if log.cut_bytes:

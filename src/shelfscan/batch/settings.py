@@ -100,6 +100,16 @@ def model_id(model: str | None) -> str:
     return f"{name}@{_file_digest(path)}"
 
 
+def count_models_id(model: str | None) -> str:
+    """What a batch records as its ``model``: :func:`model_id` of the detector joined with the digest of counting's
+    crop network (``counting.config.COUNT_NETWORK``, its int8 file, which a batch runs on a CPU), e.g.
+    ``"shelf@3fa2c1d09b7e+crops@a81f0c22d4e5"``: a new crop network counts every photo again, and a batch never
+    mixes type embeddings of two networks."""
+    from shelfscan.counting.config import COUNT_NETWORK
+
+    return f"{model_id(model)}+crops@{_file_digest(COUNT_NETWORK.file('int8'))}"
+
+
 def _file_digest(path: Path) -> str:
     stat = os.stat(path)
     return _weights_digest(str(path), stat.st_size, stat.st_mtime_ns)

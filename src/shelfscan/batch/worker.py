@@ -78,15 +78,13 @@ class PhotoCounter:
     """Counts photos with one set of models (built once; ``threads`` ONNX Runtime threads each)."""
 
     def __init__(self, settings: CountSettings, model: str, threads: int) -> None:
-        from shelfscan.counting.config import CountConfig
-        from shelfscan.embed import CropEmbedder
+        from shelfscan.counting.shelf_count import count_embedder
         from shelfscan.inference import Detector
 
         s = settings
         self.settings, self.model = settings, model
         self.detector = Detector(s.model, config=s.inference_config(threads))
-        self.embedder = CropEmbedder(threads=threads, flip=CountConfig.flip,  # as count's default embedder
-                                     precision=self.detector.config.precision)
+        self.embedder = count_embedder(threads=threads, precision=self.detector.config.precision)  # as count
 
     def __call__(self, path: str) -> PhotoResult:
         record = {"image": path, "sha256": None, "model": self.model, "settings": self.settings.as_dict(),

@@ -180,17 +180,35 @@ def write_summary_csv(counts: list[ShelfCount], path: str | Path) -> Path:
     return path
 
 
-@lru_cache(maxsize=4)
-def default_embedder(device: str = "cpu", precision: str = CountConfig.embed_precision):
-    """The :class:`~shelfscan.embed.CropEmbedder` used when none is given (built once per process and setting).
+def count_embedder(network=None, *, device: str = "cpu", precision: str = CountConfig.embed_precision,
+                   threads: int | None = None, flip: bool = CountConfig.flip, **options):
+    """Counting's crop embedder: a :class:`~shelfscan.embed.CropEmbedder` of ``network`` with counting's settings.
 
-    With the mirror-image pass only if ``CountConfig.flip`` (default off: half the embedding time, no loss on
-    real photos), and at ``precision`` (default ``"auto"``: the int8 network on a CPU; see
-    :mod:`shelfscan.counting.config`).
+    Args:
+        network: a :class:`~shelfscan.embed.CropNetwork` (None: ``COUNT_NETWORK`` of
+            :mod:`shelfscan.counting.config`, :data:`~shelfscan.embed.PAIR`: the ImageNet and the shelf-trained
+            network in one graph).
+        device: where it runs; a network that runs on the CPU only (``PAIR``) stays on the CPU whatever
+            ``device`` says.
+        precision: ``"auto"`` (default: the int8 network on a CPU), ``"fp32"`` or ``"int8"``.
+        threads: ONNX Runtime threads (None: the runtime's default).
+        flip: add the mirror-image pass (default ``CountConfig.flip``: off, half the embedding time, no loss on
+            real photos).
+        **options: other :class:`~shelfscan.embed.CropEmbedder` settings.
     """
+    from shelfscan.counting.config import COUNT_NETWORK
     from shelfscan.embed import CropEmbedder
 
-    return CropEmbedder(device=device, flip=CountConfig.flip, precision=precision)
+    network = COUNT_NETWORK if network is None else network
+    return CropEmbedder(device=device if getattr(network, "torch", True) else "cpu", flip=flip, precision=precision,
+                        threads=threads, network=network, **options)
+
+
+@lru_cache(maxsize=8)
+def default_embedder(device: str = "cpu", precision: str = CountConfig.embed_precision, threads: int | None = None):
+    """:func:`count_embedder` with its defaults, built once per process and setting: what ``count`` and
+    ``group_products`` use when no embedder is given."""
+    return count_embedder(device=device, precision=precision, threads=threads)
 
 
 def make_groups(detections: Detections, labels: np.ndarray, embeddings: np.ndarray) -> list[ProductGroup]:
@@ -242,10 +260,24 @@ def _confirm(detections: Detections, embeddings: np.ndarray, strong_labels: np.n
     return detections[keep], embeddings[keep], labels[keep], silhouette
 
 
-def _refine_types(result, xyxy: np.ndarray, pixels: np.ndarray, *, absorb: bool, split: bool):
+def _embed(embedder, pixels: np.ndarray, xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(embeddings (N, D), the crops the hue split reads or None): an embedder that takes resized crops of the
+    hue split's size (``CountConfig.hue_crop``, no context) gets them, so the photo is cut once."""
+    size, context = getattr(embedder, "input_size", None), getattr(embedder, "context", None)
+    if size != CountConfig.hue_crop or context != 0 or not hasattr(embedder, "embed_resized"):
+        return embedder.embed_boxes(pixels, xyxy), None
+    from shelfscan.embed.crops import crop_boxes
+
+    crops = crop_boxes(pixels, xyxy, size)
+    return embedder.embed_resized(crops), crops
+
+
+def _refine_types(result, xyxy: np.ndarray, pixels: np.ndarray, *, absorb: bool, split: bool,
+                  crops: np.ndarray | None = None):
     """(labels (N,), silhouette) of an agglomerative grouping of the boxes ``xyxy`` (N, 4) after absorbing edge
-    fragments and splitting types by hue (each when asked and possible); the silhouette is rescored on the
-    clustering's distances when the types changed."""
+    fragments and splitting types by hue (each when asked and possible; ``crops``: the boxes' crops of side
+    ``CountConfig.hue_crop``, cut here when None); the silhouette is rescored on the clustering's distances when
+    the types changed."""
     labels, silhouette = result.labels, result.silhouette
     n_strong = len(xyxy)
     # (no distances: every crop alike, one type, nothing to absorb)
@@ -259,7 +291,7 @@ def _refine_types(result, xyxy: np.ndarray, pixels: np.ndarray, *, absorb: bool,
         from shelfscan.counting.hues import hue_histograms, split_by_hue
         from shelfscan.embed.crops import crop_boxes
 
-        hues, coloured = hue_histograms(crop_boxes(pixels, xyxy, CountConfig.hue_crop))
+        hues, coloured = hue_histograms(crop_boxes(pixels, xyxy, CountConfig.hue_crop) if crops is None else crops)
         labels = split_by_hue(labels, hues, coloured)
     if labels is not result.labels:  # the types changed: score the grouping once, on the distances cut
         from shelfscan.cluster.methods import silhouette as silhouette_score
@@ -313,7 +345,7 @@ def group_products(image: Any, detections: Detections, *, method: str = CountCon
         name: image name in the results (default: the file name when ``image`` is a path, else ``"image"``).
         k: number of types, when known; None finds it.
         distance_threshold: agglomerative cut on the combined distance (default ``CountConfig.distance_threshold``
-            = 1.45 with the default linkage, the clustering's own default with the others; larger merges more).
+            = 1.5 with the default linkage, the clustering's own default with the others; larger merges more).
         linkage: agglomerative linkage (default ``CountConfig.linkage`` = ``"average"``; ``"single"`` chains the
             facings of a product along a shelf even where the light changes, but also chains look-alike types).
         keep_pixels: keep the photo on the result so :meth:`ShelfCount.save` can draw pictures.
@@ -343,12 +375,12 @@ def group_products(image: Any, detections: Detections, *, method: str = CountCon
     pixels = as_rgb(image, "group_products image")
     detections, gaps, strong = _split_inputs(detections, confirm_below, k)
     embedder = default_embedder() if embedder is None else embedder
-    embeddings = embedder.embed_boxes(pixels, detections.xyxy)
+    embeddings, crops = _embed(embedder, pixels, detections.xyxy)
     result = cluster_embeddings(embeddings[strong], method=method, k=k if strong.any() else None,
                                 distance_threshold=_shelf_cut(method, linkage, distance_threshold), linkage=linkage,
                                 neighbours=neighbours)
     labels, silhouette = _refine_types(result, detections.xyxy[strong], pixels, absorb=absorb_edges and k is None,
-                                       split=split_hues and k is None)
+                                       split=split_hues and k is None, crops=None if crops is None else crops[strong])
     if not strong.all():
         detections, embeddings, labels, silhouette = _confirm(detections, embeddings, labels, strong, result,
                                                               silhouette)

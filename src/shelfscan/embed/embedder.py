@@ -11,15 +11,24 @@ The vector of a crop is the concatenation of
 L2-normalised as a whole. ``pooling="avg", flip=False, colour_weight=0`` gives the plain average-pooled ImageNet
 features of the seed recipe.
 
-The network runs in ONNX Runtime from the shipped ``weights/embedder.onnx`` (exported from those weights by
-:func:`shelfscan.embed.trunk.export_embedder`; no torch needed), or with ``precision="int8"`` from its statically
-quantized twin ``weights/embedder_int8.onnx`` (``scripts/quantize_shelf.py --embedder --keep-first 6``,
-calibrated on 112-px shelf product crops: 1.7x faster, vectors within cosine 0.985 of fp32 on average; it is
-what counting runs on a CPU). Other weights, ``backend="torch"`` and GPUs use PyTorch
-(``pip install 'shelfscan[train]'``); pooling and the mirror image are numpy code for every backend.
+Two networks ship (:class:`CropNetwork`), each as an ONNX file that needs no torch and a statically quantized
+int8 twin (``scripts/quantize_shelf.py --embedder --keep-first 6``, calibrated on 112-px shelf product crops:
+1.7x faster, vectors within cosine 0.985 of fp32 on average; it is what counting runs on a CPU):
+
+- :data:`IMAGENET` (default): ``weights/embedder.onnx``, the ImageNet weights exported by
+  :func:`shelfscan.embed.trunk.export_embedder`; it also runs in PyTorch (GPUs, ``backend="torch"``).
+- :data:`PAIR` (what ``count`` runs): ``weights/embedder_pair.onnx``, the ImageNet network and the same network
+  fine-tuned on unlabelled shelf crops by ``shelfscan train-embedder``, run as one graph that computes their
+  shared stem and first two stages once (:class:`~shelfscan.embed.trunk.PairedTrunk`; weights stored as
+  float16, computed in float32). A crop's vector joins both networks' vectors (each with the colour histogram,
+  unit rows, concatenated). ONNX Runtime on the CPU only: its PyTorch weights are not shipped.
+
+Other weights, ``backend="torch"`` and GPUs use PyTorch (``pip install 'shelfscan[train]'``); pooling and the
+mirror image are numpy code for every backend.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -37,11 +46,45 @@ EMBEDDER_ONNX = WEIGHTS_DIR / "embedder.onnx"
 EMBEDDER_INT8_ONNX = WEIGHTS_DIR / "embedder_int8.onnx"
 
 
+@dataclass(frozen=True)
+class CropNetwork:
+    """A shipped crop network: its ONNX files, how many feature maps it returns and whether PyTorch can run it.
+
+    Attributes:
+        name: short name (``"imagenet"``, ``"imagenet+shelf"``), shown in ``repr`` and the model cards.
+        onnx: the network computed in float32 (``precision="fp32"``).
+        int8_onnx: its int8 twin (``precision="int8"``, and ``"auto"`` on a CPU).
+        torch: whether the PyTorch backend has its weights (GPUs, ``backend="torch"``).
+        parts: trunks in the network; its output has ``parts`` × 1280 channels, one vector per trunk.
+    """
+
+    name: str
+    onnx: Path
+    int8_onnx: Path
+    torch: bool
+    parts: int = 1
+
+    def file(self, precision: str) -> Path:
+        """The ONNX file of ``precision`` (``"fp32"`` or ``"int8"``); InputError when it is not installed."""
+        path = self.int8_onnx if precision == "int8" else self.onnx
+        expect(path.is_file(), f"crop network {self.name!r}", f"the shipped network at {path}",
+               "no such file (reinstall shelfscan)")
+        return path
+
+
+IMAGENET = CropNetwork("imagenet", EMBEDDER_ONNX, EMBEDDER_INT8_ONNX, torch=True)
+PAIR = CropNetwork("imagenet+shelf", WEIGHTS_DIR / "embedder_pair.onnx", WEIGHTS_DIR / "embedder_pair_int8.onnx",
+                   torch=False, parts=2)
+
+
 def pool(fmap: np.ndarray, pooling: str, gem_p: float) -> np.ndarray:
     """(B, C, h, w) non-negative feature maps -> (B, C) average or generalised-mean pooled vectors."""
     if pooling == "avg":
         return fmap.mean((2, 3))
-    return np.power(np.power(np.maximum(fmap, 1e-6), gem_p).mean((2, 3)), 1.0 / gem_p)
+    x = np.maximum(fmap, 1e-6)
+    if gem_p == 3.0:  # the default: products and a cube root, 3x faster than float powers
+        return np.cbrt((x * x * x).mean((2, 3)))
+    return np.power(np.power(x, gem_p).mean((2, 3)), 1.0 / gem_p)
 
 
 class _TorchTrunk:
@@ -100,15 +143,17 @@ class CropEmbedder:
         context: fraction of each box's size added on each side in :meth:`embed_boxes`.
         backend: ``"auto"`` (ONNX Runtime on the CPU, PyTorch on a GPU), ``"torch"`` or ``"onnxruntime"``.
         threads: CPU threads of the runtime (None: its default).
-        weights: ``None`` for the ImageNet weights (the shipped ``embedder.onnx``), or the path of a
-            lukemelas-layout state_dict (built in PyTorch, exported in memory, run in ONNX Runtime on the CPU).
+        weights: ``None`` for the shipped ``network``, or the path of a lukemelas-layout state_dict (built in
+            PyTorch, exported in memory, run in ONNX Runtime on the CPU).
         precision: ``"fp32"`` (default), ``"int8"`` (the shipped int8 network: ONNX Runtime on the CPU with the
             shipped weights only, InputError otherwise) or ``"auto"`` (int8 where it can run, else fp32).
             Calibrated on 112-px shelf crops: on 224-px photos of single products (``cluster_grocery.py``) it
             groups a little worse (ARI 0.63 against 0.646), so ``shelfscan cluster`` keeps fp32.
+        network: which shipped network (:data:`IMAGENET`, default, or :data:`PAIR`; the latter runs in ONNX
+            Runtime on the CPU only, InputError otherwise).
 
     Attributes:
-        dim: length D of the vectors (1280, plus 128 with colour).
+        dim: length D of the vectors: 1280, plus 128 with colour, per trunk of the network (:data:`PAIR`: 2816).
         backend: the backend in use, ``"torch"`` or ``"onnxruntime"``.
         precision: the arithmetic in use, ``"fp32"`` or ``"int8"``.
 
@@ -118,7 +163,7 @@ class CropEmbedder:
     def __init__(self, device: str = "cpu", batch_size: int = 64, input_size: int = 112, *, pooling: str = "gem",
                  gem_p: float = 3.0, flip: bool = True, colour_weight: float = 1.3, context: float = 0.0,
                  backend: str = "auto", threads: int | None = None, weights: str | Path | None = None,
-                 precision: str = "fp32") -> None:
+                 precision: str = "fp32", network: CropNetwork = IMAGENET) -> None:
         expect(isinstance(batch_size, int) and batch_size > 0, "batch_size", "a positive integer", batch_size)
         expect(isinstance(input_size, int) and input_size >= 32, "input_size", "an integer >= 32", input_size)
         expect(pooling in POOLINGS, "pooling", f"one of {POOLINGS}", pooling)
@@ -127,6 +172,8 @@ class CropEmbedder:
         expect(context >= 0.0, "context", "a number >= 0", context)
         expect(backend in BACKENDS, "backend", f"one of {BACKENDS}", backend)
         expect(precision in PRECISIONS, "precision", f"one of {PRECISIONS}", precision)
+        expect(isinstance(network, CropNetwork), "network", "a CropNetwork (shelfscan.embed.IMAGENET or PAIR)",
+               network)
         expect(threads is None or (isinstance(threads, int) and threads > 0), "threads", "a positive integer or None",
                threads)
         self.device = str(device)
@@ -135,10 +182,15 @@ class CropEmbedder:
         self.batch_size, self.input_size, self.context = batch_size, input_size, float(context)
         self.pooling, self.gem_p, self.flip = pooling, float(gem_p), bool(flip)
         self.colour_weight = float(colour_weight)
-        self.dim = FEATURE_CHANNELS + (int(np.prod(COLOUR_BINS)) if self.colour_weight > 0 else 0)
+        self.dim = network.parts * (FEATURE_CHANNELS + (int(np.prod(COLOUR_BINS)) if self.colour_weight > 0 else 0))
         on_cpu = self.device == "cpu"
         if backend == "onnxruntime" and not on_cpu:
             raise InputError(f"backend 'onnxruntime': expected device 'cpu', got {device!r}")
+        if not network.torch and (weights is not None or backend == "torch" or not on_cpu):
+            raise InputError(f"network {network.name!r}: expected device 'cpu', backend 'auto' or 'onnxruntime' and "
+                             f"no weights (it ships as ONNX only), got device {device!r}, backend {backend!r}, "
+                             f"weights {weights!r}")
+        self.network, self.weights = network, weights
         shipped_onnx = on_cpu and backend != "torch" and weights is None
         if precision == "int8" and not shipped_onnx:
             raise InputError(f"precision 'int8': expected device 'cpu', backend 'auto' or 'onnxruntime' and the "
@@ -147,10 +199,7 @@ class CropEmbedder:
         if backend == "torch" or not on_cpu:
             self.net, self.backend = _TorchTrunk(self.device, weights, threads), "torch"
         elif weights is None:
-            path = EMBEDDER_INT8_ONNX if self.precision == "int8" else EMBEDDER_ONNX
-            expect(path.is_file(), "CropEmbedder", f"the shipped network at {path}", "no such file (reinstall "
-                   "shelfscan)")
-            self.net, self.backend = _OnnxTrunk(path, threads), "onnxruntime"
+            self.net, self.backend = _OnnxTrunk(network.file(self.precision), threads), "onnxruntime"
         else:  # other weights: build them in PyTorch, run them in ONNX Runtime
             from shelfscan.embed.trunk import export_embedder
             from shelfscan.inference.torch_model import import_torch
@@ -159,12 +208,14 @@ class CropEmbedder:
             self.net, self.backend = _OnnxTrunk(export_embedder(None, weights), threads), "onnxruntime"
 
     def __repr__(self) -> str:
-        return (f"CropEmbedder(device={str(self.device)!r}, input_size={self.input_size}, dim={self.dim}, "
-                f"backend={self.backend!r}, precision={self.precision!r})")
+        source = f"weights={str(self.weights)!r}" if self.weights is not None else f"network={self.network.name!r}"
+        return (f"CropEmbedder({source}, device={str(self.device)!r}, "
+                f"input_size={self.input_size}, dim={self.dim}, backend={self.backend!r}, "
+                f"precision={self.precision!r})")
 
     def _network_features(self, crops: np.ndarray) -> np.ndarray:
-        """uint8 (N, S, S, 3) -> float32 (N, 1280) pooled features (crop and mirror averaged), in batches."""
-        out = np.empty((len(crops), FEATURE_CHANNELS), np.float32)
+        """uint8 (N, S, S, 3) -> float32 (N, parts × 1280) pooled features (crop and mirror averaged), in batches."""
+        out = np.empty((len(crops), self.network.parts * FEATURE_CHANNELS), np.float32)
         for start in range(0, len(crops), self.batch_size):
             chunk = np.ascontiguousarray(crops[start:start + self.batch_size].transpose(0, 3, 1, 2), np.float32)
             n = len(chunk)
@@ -182,10 +233,13 @@ class CropEmbedder:
                f"{crops.dtype} {crops.shape}")
         if len(crops) == 0:
             return np.zeros((0, self.dim), np.float32)
-        parts = [_unit_rows(self._network_features(crops))]
-        if self.colour_weight > 0:
-            parts.append(self.colour_weight * _unit_rows(colour_histograms(crops)))
-        return _unit_rows(np.concatenate(parts, 1))
+        features = self._network_features(crops)
+        colour = self.colour_weight * _unit_rows(colour_histograms(crops)) if self.colour_weight > 0 else None
+        vectors = []  # one per trunk: its features and the colours, unit rows; a pair's two then joined 1 : 1
+        for k in range(self.network.parts):
+            own = _unit_rows(features[:, k * FEATURE_CHANNELS:(k + 1) * FEATURE_CHANNELS])
+            vectors.append(own if colour is None else _unit_rows(np.concatenate([own, colour], 1)))
+        return _unit_rows(np.concatenate(vectors, 1))
 
     def embed_crops(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """Crops of any sizes, each (h, w, 3) uint8 RGB -> float32 (N, D), L2-normalised rows."""
