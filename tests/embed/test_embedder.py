@@ -79,7 +79,8 @@ def test_torch_backend_matches_onnxruntime(skus):
         pytest.skip("onnxruntime not installed")
     torch_emb = CropEmbedder(backend="torch", flip=False)
     assert torch_emb.backend == "torch"
-    assert np.allclose(ort_emb.embed_crops(skus), torch_emb.embed_crops(skus), atol=1e-4)
+    # the shipped file stores the weights as float16 (computed in float32): vectors within a few 1e-4
+    assert np.allclose(ort_emb.embed_crops(skus), torch_emb.embed_crops(skus), atol=2e-3)
     # the seed recipe's plain average-pooled features: no flip, no colour
     plain = CropEmbedder(backend="torch", pooling="avg", flip=False, colour_weight=0.0)
     assert plain.embed_crops(skus[:2]).shape == (2, 1280)
@@ -93,14 +94,14 @@ def test_gpu_matches_cpu(skus):
     assert np.allclose(gpu.embed_crops(skus), CropEmbedder().embed_crops(skus), atol=1e-3)
 
 
-def test_int8_network_is_counting_default_and_close_to_fp32(skus):
+def test_int8_network_runs_on_the_cpu_and_stays_close_to_fp32(skus):
     rng = np.random.default_rng(1)
     crops = [v for tex in skus for v in views(tex, rng, 2)]
     fp32 = CropEmbedder(flip=False, colour_weight=0.0)
     int8 = CropEmbedder(flip=False, colour_weight=0.0, precision="int8")
     assert (fp32.precision, int8.precision) == ("fp32", "int8")
     assert CropEmbedder(precision="auto").precision == "int8"  # on the CPU with the shipped weights
-    assert default_embedder().precision == "int8" and default_embedder(precision="fp32").precision == "fp32"
+    assert default_embedder().precision == "int8"  # counting's network (the pair: int8 at every precision)
     a, b = fp32.embed_crops(crops), int8.embed_crops(crops)
     cos = (a * b).sum(1)
     assert cos.mean() > 0.97 and cos.min() > 0.9, cos  # 8 bits move the vectors, a little

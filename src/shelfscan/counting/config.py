@@ -35,7 +35,7 @@ The values were chosen on real photos (``benchmarks/count_real_shelves.py``, the
   (recall 0.873). 1.45 was the tuned photos' best (of 1.4-1.6, the shelf network weighted 0.6 / 0.8 / 1.0 / 1.2),
   but it splits a large SKU of shelf 2020 of ``count_synthetic.py`` seed 2000 (end-to-end ARI over its 24 shelves
   0.975 -> 0.946, beyond the 0.02 allowed); 1.5 keeps seeds 1000 / 2000 / 3000 within it (model card,
-  "embedder_pair.onnx"). The shelf network alone is worse on photos with a few large types (it pushes look-alikes
+  "embedder_pair_int8.onnx"). The shelf network alone is worse on photos with a few large types (it pushes look-alikes
   apart and so splits a product's facings lit differently); joined, the ImageNet vector holds them.
 - The int8 crop embedder on a CPU (``embed_precision="auto"``; ``weights/embedder_int8.onnx``, first 6
   convolutions fp32): on the eleven photos ARI / mCIoU / recall 0.663 / 0.588 / 0.845 against fp32's 0.663 / 0.591
@@ -86,7 +86,8 @@ class CountConfig:
         hue_crop: side (pixels) of the crops whose hue histograms split a type by colour (``counting/hues.py``).
         embed_precision: arithmetic of the default crop embedder (``CropEmbedder(precision=...)``): ``"auto"``
             runs the int8 network on a CPU; ``count()`` without an embedder uses its detector's ``precision``
-            instead, so ``shelfscan count --precision fp32`` runs both networks in fp32.
+            instead. ``COUNT_NETWORK`` (``embed.PAIR``) ships as int8 only, so it runs int8 at every precision:
+            ``shelfscan count --precision fp32`` runs the detector in fp32.
     """
 
     count_conf: float = 0.5

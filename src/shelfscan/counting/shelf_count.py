@@ -190,7 +190,9 @@ def count_embedder(network=None, *, device: str = "cpu", precision: str = CountC
             network in one graph).
         device: where it runs; a network that runs on the CPU only (``PAIR``) stays on the CPU whatever
             ``device`` says.
-        precision: ``"auto"`` (default: the int8 network on a CPU), ``"fp32"`` or ``"int8"``.
+        precision: ``"auto"`` (default: the int8 network on a CPU), ``"fp32"`` or ``"int8"``; a network that
+            ships as int8 only (``PAIR``) runs int8 whatever this says (``count(precision="fp32")`` runs the
+            detector in fp32 and this network in int8).
         threads: ONNX Runtime threads (None: the runtime's default).
         flip: add the mirror-image pass (default ``CountConfig.flip``: off, half the embedding time, no loss on
             real photos).
@@ -200,7 +202,8 @@ def count_embedder(network=None, *, device: str = "cpu", precision: str = CountC
     from shelfscan.embed import CropEmbedder
 
     network = COUNT_NETWORK if network is None else network
-    return CropEmbedder(device=device if getattr(network, "torch", True) else "cpu", flip=flip, precision=precision,
+    on_cpu_only, int8_only = not getattr(network, "torch", True), getattr(network, "onnx", True) is None
+    return CropEmbedder(device="cpu" if on_cpu_only else device, flip=flip, precision="int8" if int8_only else precision,
                         threads=threads, network=network, **options)
 
 

@@ -11,17 +11,18 @@ The vector of a crop is the concatenation of
 L2-normalised as a whole. ``pooling="avg", flip=False, colour_weight=0`` gives the plain average-pooled ImageNet
 features of the seed recipe.
 
-Two networks ship (:class:`CropNetwork`), each as an ONNX file that needs no torch and a statically quantized
-int8 twin (``scripts/quantize_shelf.py --embedder --keep-first 6``, calibrated on 112-px shelf product crops:
-1.7x faster, vectors within cosine 0.985 of fp32 on average; it is what counting runs on a CPU):
+Two networks ship (:class:`CropNetwork`) as ONNX files that need no torch, statically quantized to int8 for the
+CPU (``scripts/quantize_shelf.py --embedder``, calibrated on 112-px shelf product crops: 1.7x faster, vectors
+within cosine 0.98 of fp32 on average):
 
-- :data:`IMAGENET` (default): ``weights/embedder.onnx``, the ImageNet weights exported by
-  :func:`shelfscan.embed.trunk.export_embedder`; it also runs in PyTorch (GPUs, ``backend="torch"``).
-- :data:`PAIR` (what ``count`` runs): ``weights/embedder_pair.onnx``, the ImageNet network and the same network
-  fine-tuned on unlabelled shelf crops by ``shelfscan train-embedder``, run as one graph that computes their
-  shared stem and first two stages once (:class:`~shelfscan.embed.trunk.PairedTrunk`; weights stored as
-  float16, computed in float32). A crop's vector joins both networks' vectors (each with the colour histogram,
-  unit rows, concatenated). ONNX Runtime on the CPU only: its PyTorch weights are not shipped.
+- :data:`IMAGENET` (default): ``weights/embedder.onnx`` (the ImageNet weights exported by
+  :func:`shelfscan.embed.trunk.export_embedder`, stored as float16 and computed in float32) and its int8 twin
+  ``weights/embedder_int8.onnx``; it also runs in PyTorch (GPUs, ``backend="torch"``).
+- :data:`PAIR` (what ``count`` runs): ``weights/embedder_pair_int8.onnx``, the ImageNet network and the same
+  network fine-tuned on unlabelled shelf crops by ``shelfscan train-embedder``, run as one graph that computes
+  their shared stem and first two stages once (:class:`~shelfscan.embed.trunk.PairedTrunk`). A crop's vector
+  joins both networks' vectors (each with the colour histogram, unit rows, concatenated). int8 in ONNX Runtime on
+  the CPU only: its float32 twin and PyTorch weights are not shipped (the install stays under 500 MB).
 
 Other weights, ``backend="torch"`` and GPUs use PyTorch (``pip install 'shelfscan[train]'``); pooling and the
 mirror image are numpy code for every backend.
@@ -52,20 +53,24 @@ class CropNetwork:
 
     Attributes:
         name: short name (``"imagenet"``, ``"imagenet+shelf"``), shown in ``repr`` and the model cards.
-        onnx: the network computed in float32 (``precision="fp32"``).
+        onnx: the network computed in float32 (``precision="fp32"``); None when only the int8 one ships.
         int8_onnx: its int8 twin (``precision="int8"``, and ``"auto"`` on a CPU).
         torch: whether the PyTorch backend has its weights (GPUs, ``backend="torch"``).
         parts: trunks in the network; its output has ``parts`` × 1280 channels, one vector per trunk.
     """
 
     name: str
-    onnx: Path
+    onnx: Path | None
     int8_onnx: Path
     torch: bool
     parts: int = 1
 
     def file(self, precision: str) -> Path:
-        """The ONNX file of ``precision`` (``"fp32"`` or ``"int8"``); InputError when it is not installed."""
+        """The ONNX file of ``precision`` (``"fp32"`` or ``"int8"``); InputError when it does not ship or is not
+        installed."""
+        if precision != "int8" and self.onnx is None:
+            raise InputError(f"crop network {self.name!r}: expected precision 'int8' or 'auto' (it ships as int8 "
+                             f"only), got {precision!r}")
         path = self.int8_onnx if precision == "int8" else self.onnx
         expect(path.is_file(), f"crop network {self.name!r}", f"the shipped network at {path}",
                "no such file (reinstall shelfscan)")
@@ -73,8 +78,7 @@ class CropNetwork:
 
 
 IMAGENET = CropNetwork("imagenet", EMBEDDER_ONNX, EMBEDDER_INT8_ONNX, torch=True)
-PAIR = CropNetwork("imagenet+shelf", WEIGHTS_DIR / "embedder_pair.onnx", WEIGHTS_DIR / "embedder_pair_int8.onnx",
-                   torch=False, parts=2)
+PAIR = CropNetwork("imagenet+shelf", None, WEIGHTS_DIR / "embedder_pair_int8.onnx", torch=False, parts=2)
 
 
 def pool(fmap: np.ndarray, pooling: str, gem_p: float) -> np.ndarray:
@@ -149,7 +153,7 @@ class CropEmbedder:
             shipped weights only, InputError otherwise) or ``"auto"`` (int8 where it can run, else fp32).
             Calibrated on 112-px shelf crops: on 224-px photos of single products (``cluster_grocery.py``) it
             groups a little worse (ARI 0.63 against 0.646), so ``shelfscan cluster`` keeps fp32.
-        network: which shipped network (:data:`IMAGENET`, default, or :data:`PAIR`; the latter runs in ONNX
+        network: which shipped network (:data:`IMAGENET`, default, or :data:`PAIR`; the latter runs int8 in ONNX
             Runtime on the CPU only, InputError otherwise).
 
     Attributes:

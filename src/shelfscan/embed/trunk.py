@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from shelfscan.errors import InputError
 from shelfscan.models.backbone import PIXEL_MEAN, PIXEL_STD, efficientnet_lite0_classifier
 
 EMBEDDER_INPUT = "crops"
@@ -37,7 +38,7 @@ class PairedTrunk(nn.Module):
     """Two :class:`FeatureTrunk` s that share their first layers, run as one network (one stem for both).
 
     A network fine-tuned from ImageNet with its stem and first ``shared`` stages frozen (``shelfscan
-    train-embedder``'s default) computes those layers exactly as ImageNet's; running them once saves most of the
+    train-embedder``'s default, ``EmbedTrainConfig.frozen_stages``) computes those layers exactly as ImageNet's; running them once saves most of the
     second network's time (at 112 px they are three quarters of the trunk's CPU time).
 
     Shapes: ``forward(x)`` with x float32 (B, 3, S, S) RGB 0..255 -> (B, 2 × 1280, S/32, S/32): the first trunk's
@@ -48,12 +49,12 @@ class PairedTrunk(nn.Module):
         super().__init__()
         a, b = first.net, second.net
         if not 0 <= shared <= len(a.blocks):
-            raise ValueError(f"shared: expected 0..{len(a.blocks)} stages, got {shared}")
+            raise InputError(f"PairedTrunk shared: expected 0..{len(a.blocks)} stages, got {shared}")
         common = [a.conv_stem, a.bn1, *a.blocks[:shared]], [b.conv_stem, b.bn1, *b.blocks[:shared]]
         for ma, mb in zip(*common):
             for (name, ta), tb in zip(ma.state_dict().items(), mb.state_dict().values()):
                 if not torch.equal(ta, tb):
-                    raise ValueError(f"PairedTrunk: expected the two trunks to share the stem and first {shared} "
+                    raise InputError(f"PairedTrunk: expected the two trunks to share the stem and first {shared} "
                                      f"stages, got different {type(ma).__name__} weights ({name})")
         self.shared = nn.Sequential(*common[0])
         self.rest = nn.ModuleList(nn.Sequential(*net.blocks[shared:], net.conv_head, net.bn2) for net in (a, b))
