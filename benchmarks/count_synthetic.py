@@ -2,7 +2,7 @@
 
     python benchmarks/count_synthetic.py [--images 24] [--seed 1000] [--width 1024] [--method auto]
                                          [--model shelf|PATH] [--conf 0.5] [--confirm-below 0.6] [--imgsz N|auto]
-                                         [--tta] [--threads 2]
+                                         [--tta] [--threads 2] [--crop-network imagenet+shelf|imagenet]
     python benchmarks/count_synthetic.py --speed [--threads 2]   # whole count of 1600-px photos, seconds
 
 For each shelf ``render_shelf(seed + i, width)``:
@@ -28,12 +28,11 @@ import time
 import numpy as np
 
 from shelfscan.cli.common import imgsz_arg
-from shelfscan.counting.config import COUNT_NETWORK
+from shelfscan.counting.config import COUNT_NETWORK, CountConfig
 from shelfscan.embed import IMAGENET, PAIR
+from shelfscan.inference.config import PRECISIONS, InferenceConfig
 
 CROP_NETWORKS = {n.name: n for n in (IMAGENET, PAIR)}  # the shipped crop networks, for --crop-network
-from shelfscan.counting.config import CountConfig
-from shelfscan.inference.config import PRECISIONS, InferenceConfig
 
 
 def match_boxes(pred: np.ndarray, true: np.ndarray, iou_min: float = 0.5) -> np.ndarray:
