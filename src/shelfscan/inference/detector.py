@@ -21,7 +21,7 @@ from shelfscan.inference.config import InferenceConfig, check_imgsz
 from shelfscan.inference.predict import postprocess
 from shelfscan.inference.tiling import contained_fragments, pad_to_multiple, seam_boxes, tile_grid
 from shelfscan.models.config import GAP_CLASS
-from shelfscan.models.shipped import WEIGHTS_DIR, ShippedModel, class_noun, shipped_model
+from shelfscan.models.shipped import ShippedModel, class_noun, shipped_model
 from shelfscan.postprocess.fusion import fuse_passes
 
 SETTINGS = ("conf", "iou", "max_det", "tile", "merger", "tta", "auto_side")  # read-only views of Detector.config
@@ -93,7 +93,7 @@ def load_passes(entry: ShippedModel, first: Any, config: InferenceConfig) -> tup
     for p in entry.passes:
         stem = Path(p.checkpoint).stem
         if stem not in nets:
-            path = WEIGHTS_DIR / (f"{stem}.onnx" if onnx else p.checkpoint)
+            path = p.onnx_path if onnx else p.checkpoint_path
             if not path.is_file():
                 raise InputError(f"fused model pass {p}: expected its weights at {path}, got no such file "
                                  "(reinstall shelfscan)")

@@ -20,6 +20,15 @@ class Pass:
     imgsz: int
     mirror: bool = False
 
+    @property
+    def checkpoint_path(self) -> Path:
+        return WEIGHTS_DIR / self.checkpoint
+
+    @property
+    def onnx_path(self) -> Path:
+        """The network's ONNX twin (what a CPU run reads)."""
+        return WEIGHTS_DIR / Path(self.checkpoint).with_suffix(".onnx")
+
 
 @dataclass(frozen=True)
 class ShippedModel:
@@ -74,8 +83,7 @@ class ShippedModel:
         """Every weights file a CPU run at ``precision`` reads: the ONNX file, or each pass network's once."""
         if not self.passes:
             return [self.onnx_file(precision)]
-        stems = dict.fromkeys(Path(p.checkpoint).stem for p in self.passes)
-        return [WEIGHTS_DIR / f"{stem}.onnx" for stem in stems]
+        return list(dict.fromkeys(p.onnx_path for p in self.passes))
 
 
 # The first entry is the default model.
