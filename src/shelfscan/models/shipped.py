@@ -11,14 +11,10 @@ from shelfscan.models.config import GAP_CLASS
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
 
-@dataclass(frozen=True)
-class Pass:
-    """One pass of a fused shipped model: a network (a checkpoint in ``weights/``, run by its ONNX twin on a
-    CPU), the working size it runs at, and whether the photo is mirrored for it."""
+class _WeightsFiles:
+    """The files of a ``checkpoint`` (a file name in ``weights/``): the checkpoint and its ONNX twin."""
 
     checkpoint: str
-    imgsz: int
-    mirror: bool = False
 
     @property
     def checkpoint_path(self) -> Path:
@@ -31,7 +27,17 @@ class Pass:
 
 
 @dataclass(frozen=True)
-class ShippedModel:
+class Pass(_WeightsFiles):
+    """One pass of a fused shipped model: a network (a checkpoint in ``weights/``, run by its ONNX twin on a
+    CPU), the working size it runs at, and whether the photo is mirrored for it."""
+
+    checkpoint: str
+    imgsz: int
+    mirror: bool = False
+
+
+@dataclass(frozen=True)
+class ShippedModel(_WeightsFiles):
     """One model that ships inside the package.
 
     Attributes:
@@ -55,14 +61,6 @@ class ShippedModel:
     int8: bool = False
     passes: tuple[Pass, ...] = ()
     fusion_iou: float = 0.7
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return WEIGHTS_DIR / self.checkpoint
-
-    @property
-    def onnx_path(self) -> Path:
-        return WEIGHTS_DIR / Path(self.checkpoint).with_suffix(".onnx")
 
     @property
     def int8_path(self) -> Path:
