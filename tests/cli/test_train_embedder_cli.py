@@ -61,3 +61,46 @@ def test_exclude_labels_without_label_files_says_so(tmp_path, capsys):
 def test_thresholds_in_the_wrong_order_are_refused(tmp_path, capsys):
     rc = main(["train-embedder", "--data", str(tmp_path), "--same-cos", "0.7", "--different-cos", "0.8"])
     assert rc == 2 and "expected 0 < different <= same <= 1, got 0.8 / 0.7" in capsys.readouterr().err
+
+
+def test_type_labels_relate_their_photo_by_its_types_and_leave_it_out_of_data(tmp_path, capsys):
+    data, labels, out = tmp_path / "shelves", tmp_path / "labels", tmp_path / "run"
+    _dataset(data)
+    labels.mkdir()
+    boxes = [[20 + j * 45, 50, 55 + j * 45, 150] for j in range(6)]
+    # shelf_0 typed by eye: three red (type 0), two blue (type 1), one blue box not judged
+    (labels / "shelf_0.json").write_text(json.dumps({"image": "shelf_0.jpg", "boxes": boxes,
+                                                     "types": [0, 0, 0, 1, 1, -1]}))
+    (labels / "other.json").write_text(json.dumps({"image": "missing.jpg", "boxes": [], "types": []}))
+    rc = main(["train-embedder", "--data", str(data), "--type-labels", str(labels), "--type-label-images",
+               str(data / "images"), "--type-label-only", "shelf_0", "--max-steps", "1", "--photos-per-step", "2",
+               "--crops-per-photo", "4", "--frozen-stages", "6", "--threads", "1", "--out", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "shelf_0.json: 5 typed boxes, 2 types" in text and "2 photos, 1 excluded" in text
+    summary = json.loads((out / "config.json").read_text())["bank_summary"]
+    assert summary["crops"] == 5 + 2 * 6 and summary["photos"] == 3 and summary["typed_photos"] == 1
+    rc = main(["train-embedder", "--type-labels", str(labels), "--type-label-images", str(data / "images"),
+               "--type-label-only", "shelf_0", "--max-steps", "1", "--photos-per-step", "1", "--crops-per-photo",
+               "4", "--frozen-stages", "6", "--threads", "1", "--out", str(tmp_path / "typed_only")])
+    assert rc == 0
+    summary = json.loads((tmp_path / "typed_only" / "config.json").read_text())["bank_summary"]
+    # the typed photo's 5 x 4 ordered pairs: 3 * 2 + 2 * 1 of one type, the other 12 of two types
+    assert summary == {"crops": 5, "photos": 1, "typed_photos": 1, "pairs": 20, "same": 8, "different": 12,
+                       "left_out": 0}
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "expected --data DIR... or --type-labels DIR (or both), got neither"),
+    (["--type-labels", "L"], "expected --type-labels and --type-label-images together, got --type-labels alone"),
+    (["--data", "D", "--type-label-only", "a"], "--type-label-only expected --type-labels, got none"),
+])
+def test_type_label_arguments_are_checked(argv, message, capsys):
+    assert main(["train-embedder", *argv]) == 2 and message in capsys.readouterr().err
+
+
+def test_type_label_only_names_a_missing_file(tmp_path, capsys):
+    (tmp_path / "a.json").write_text(json.dumps({"image": "a.jpg", "boxes": [], "types": []}))
+    rc = main(["train-embedder", "--type-labels", str(tmp_path), "--type-label-images", str(tmp_path),
+               "--type-label-only", "b"])
+    assert rc == 2 and "none for ['b']" in capsys.readouterr().err

@@ -72,7 +72,8 @@ def test_build_bank_skips_photos_without_two_boxes():
     assert bank.names == ["a.jpg", "c.jpg"] and len(bank) == 5 and bank.windows.shape == (5, 32, 32, 3)
     assert [s.stop - s.start for s in bank.photo_slices()] == [3, 2]
     assert bank.relations[0][0, 1] == SAME and bank.relations[0][0, 2] == DIFFERENT
-    assert bank.summary() == {"crops": 5, "photos": 2, "pairs": 8, "same": 4, "different": 4, "left_out": 0}
+    assert bank.summary() == {"crops": 5, "photos": 2, "typed_photos": 0, "pairs": 8, "same": 4, "different": 4,
+                              "left_out": 0}
     with pytest.raises(InputError, match="at least one photo"):
         build_bank([("b.jpg", image, three[:1])], _FixedEmbedder(), BankConfig(window=32, min_side=8))
 
@@ -89,3 +90,34 @@ def test_grey_photos_are_skipped_and_reported():
     bank = build_bank([("grey.jpg", grey, boxes), ("colour.jpg", colour, boxes)], _FixedEmbedder(),
                       BankConfig(window=32, min_side=8), progress=lambda n, k: seen.append((n, k)))
     assert bank.names == ["colour.jpg"] and seen == [("grey.jpg", 0), ("colour.jpg", 3)]
+
+
+def test_label_relations_from_types():
+    from shelfscan.engine.crop_bank import label_relations
+
+    rel = label_relations(np.array([0, 0, 1, -1]))
+    expected = np.array([[SAME, SAME, DIFFERENT, LEFT_OUT],
+                         [SAME, SAME, DIFFERENT, LEFT_OUT],
+                         [DIFFERENT, DIFFERENT, SAME, LEFT_OUT],
+                         [LEFT_OUT, LEFT_OUT, LEFT_OUT, SAME]], np.int8)
+    assert rel.dtype == np.int8 and (rel == expected).all()
+    with pytest.raises(InputError, match="1-d integer array"):
+        label_relations(np.array([0.0, 1.0]))
+
+
+def test_build_bank_relates_a_typed_photo_by_its_types_without_the_embedder():
+    image = np.full((120, 240, 3), (90, 120, 60), np.uint8)
+    four = np.array([[20, 20, 50, 80], [60, 20, 90, 80], [100, 20, 130, 80], [140, 20, 170, 80]], np.float64)
+    seen = []
+    # the embedder would call boxes 0 and 1 the same (cosine 0.99); the types say different, and box 2 is not judged
+    bank = build_bank([("typed.jpg", image, four, np.array([0, 1, -1, 0]))], None,
+                      BankConfig(window=32, min_side=8), progress=lambda n, k: seen.append((n, k)))
+    assert seen == [("typed.jpg", 3)] and len(bank) == 3
+    assert (bank.relations[0] == np.array([[SAME, DIFFERENT, SAME], [DIFFERENT, SAME, DIFFERENT],
+                                           [SAME, DIFFERENT, SAME]], np.int8)).all()
+    assert (bank.windows[2] == cut_windows(image, four[3:], BankConfig(window=32, min_side=8))[0]).all()
+    mixed = build_bank([("typed.jpg", image, four, np.array([0, 1, -1, 0])), ("plain.jpg", image, four[:2])],
+                       _FixedEmbedder(), BankConfig(window=32, min_side=8))
+    assert mixed.names == ["typed.jpg", "plain.jpg"] and mixed.relations[1][0, 1] == SAME
+    with pytest.raises(InputError, match="one type per box"):
+        build_bank([("typed.jpg", image, four, np.array([0, 1]))], None, BankConfig(window=32, min_side=8))

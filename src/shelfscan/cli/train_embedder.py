@@ -1,7 +1,7 @@
 """``shelfscan train-embedder``: fine-tune the crop network that groups products into types, on the product boxes
-of real shelf photos (no type labels: pairs of one photo are related by the shipped embedder, see
-``shelfscan.engine.crop_bank``). Writes a lukemelas-layout state_dict that ``count --embedder-weights`` and
-``CropEmbedder(weights=...)`` read."""
+of real shelf photos: pairs of one photo of ``--data`` are related by the shipped embedder, pairs of a photo typed
+by eye (``--type-labels``) by its types (see ``shelfscan.engine.crop_bank``). Writes a lukemelas-layout state_dict
+that ``count --embedder-weights`` and ``CropEmbedder(weights=...)`` read."""
 from __future__ import annotations
 
 import argparse
@@ -17,17 +17,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d, b = EmbedTrainConfig, BankConfig  # every default below is one of their fields'
     p = sub.add_parser("train-embedder", help="fine-tune the crop network that groups products into types",
                        description=__doc__)
-    p.add_argument("--data", nargs="+", required=True, metavar="DIR",
+    p.add_argument("--data", nargs="+", default=[], metavar="DIR",
                    help="datasets with product boxes (any format `train` reads)")
+    p.add_argument("--type-labels", type=Path, default=None, metavar="DIR",
+                   help="type-label files (benchmarks/data/shelf_types layout): their photos' pairs are related by "
+                        "the types typed by eye; their photos are left out of --data")
+    p.add_argument("--type-label-images", type=Path, default=None, metavar="DIR",
+                   help="folder holding the photos of --type-labels")
+    p.add_argument("--type-label-only", nargs="+", default=None, metavar="STEM",
+                   help="use only these type-label files (stems), e.g. to hold the others out")
     p.add_argument("--splits", nargs="+", default=None, help="splits to use where a dataset has splits (default all)")
-    p.add_argument("--exclude", nargs="*", default=[], metavar="IMAGE", help="image names left out")
+    p.add_argument("--exclude", nargs="*", default=[], metavar="IMAGE", help="image names of --data left out")
     p.add_argument("--exclude-labels", type=Path, default=None, metavar="DIR",
-                   help="leave out the images of the type-label files in DIR (e.g. benchmarks/data/shelf_types)")
+                   help="leave out of --data the images of the type-label files in DIR "
+                        "(e.g. benchmarks/data/shelf_types)")
     p.add_argument("--minutes", type=float, default=d.minutes, help=f"training time (default {d.minutes:g})")
     p.add_argument("--max-steps", type=int, default=d.max_steps)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--photos-per-step", type=int, default=d.photos_per_step)
     p.add_argument("--crops-per-photo", type=int, default=d.crops_per_photo)
+    p.add_argument("--typed-share", type=float, default=d.typed_share,
+                   help=f"share of each step's photos drawn from --type-labels photos when --data is given too "
+                        f"(default {d.typed_share:g})")
     p.add_argument("--frozen-stages", type=int, default=d.frozen_stages)
     p.add_argument("--init", default=d.init, metavar="PT",
                    help="start from these crop-network weights (a run's last.pt) instead of ImageNet's")
@@ -54,24 +65,52 @@ def excluded_images(args: argparse.Namespace) -> set[str]:
     return names
 
 
+def training_photos(args: argparse.Namespace):
+    """The photos of ``--type-labels`` (with their types) and then those of ``--data`` (without), each image once;
+    InputError when neither is given or ``--type-labels`` comes without its images."""
+    import itertools
+
+    from shelfscan.engine.train_embedder import dataset_photos, labelled_photos
+
+    if not args.data and args.type_labels is None:
+        raise InputError("train-embedder: expected --data DIR... or --type-labels DIR (or both), got neither")
+    if (args.type_labels is None) != (args.type_label_images is None):
+        raise InputError("train-embedder: expected --type-labels and --type-label-images together, got "
+                         f"{'--type-labels' if args.type_labels is not None else '--type-label-images'} alone")
+    if args.type_label_only is not None and args.type_labels is None:
+        raise InputError("train-embedder: --type-label-only expected --type-labels, got none")
+    exclude = excluded_images(args)
+    labelled = []
+    if args.type_labels is not None:
+        files = sorted(args.type_labels.glob("*.json"))
+        used = [f for f in files if args.type_label_only is None or f.stem in args.type_label_only]
+        exclude |= {json.loads(f.read_text())["image"] for f in used}
+        labelled = labelled_photos(args.type_labels, args.type_label_images, args.type_label_only, report=print)
+    unlabelled = dataset_photos(args.data, args.splits, exclude, report=print) if args.data else []
+    return itertools.chain(labelled, unlabelled)
+
+
 def run(args: argparse.Namespace) -> int:
     from shelfscan.inference.torch_model import import_torch
 
     torch = import_torch("train-embedder")
     from shelfscan.embed import CropEmbedder
     from shelfscan.engine.crop_bank import build_bank
-    from shelfscan.engine.train_embedder import dataset_photos, train_embedder
+    from shelfscan.engine.train_embedder import train_embedder
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     if not 0 < args.different_cos <= args.same_cos <= 1:
         raise InputError(f"--different-cos / --same-cos: expected 0 < different <= same <= 1, got "
                          f"{args.different_cos} / {args.same_cos}")
+    if not 0 <= args.typed_share <= 1:
+        raise InputError(f"--typed-share: expected a share in [0, 1], got {args.typed_share}")
     bank_config = BankConfig(max_boxes=args.max_boxes, same_cos=args.same_cos, different_cos=args.different_cos)
     config = EmbedTrainConfig(minutes=args.minutes, max_steps=args.max_steps, lr=args.lr,
                               photos_per_step=args.photos_per_step, crops_per_photo=args.crops_per_photo,
+                              typed_share=args.typed_share,
                               frozen_stages=args.frozen_stages, seed=args.seed, init=args.init)
-    photos = dataset_photos(args.data, args.splits, excluded_images(args), report=print)
+    photos = training_photos(args)
     bank = build_bank(photos, CropEmbedder(flip=True, precision="auto", threads=args.threads), bank_config,
                       seed=args.seed)
     print("crop bank:", ", ".join(f"{k} {v}" for k, v in bank.summary().items()))

@@ -1,7 +1,7 @@
 """The training data of the crop embedder: product crops of real shelf photos and, per photo, which pairs of
-products are taken to be the same type, a different type, or left out (no type labels exist).
+products are taken to be the same type, a different type, or left out.
 
-A pair of boxes of one photo is
+Without type labels, a pair of boxes of one photo is
 
 - **same** (+1) when the shipped embedder's vectors are very close (cosine >= ``same_cos``): facings of one
   product;
@@ -12,6 +12,10 @@ The thresholds were read off the pair cosines of the six ``TUNED_ON`` photos of
 ``benchmarks/count_real_shelves.py`` (cosine >= 0.9: 97% of pairs of one type; < 0.7: 0.3% of pairs of one
 type; requiring the same box size or the same shelf row as well made the same-type pairs less pure there,
 0.947 and 0.897); see the embedder's model card.
+A photo whose products were typed by eye (a type-label file, ``benchmarks/data/shelf_types/``) relates its pairs by
+those types instead (:func:`label_relations`): same type SAME, two judged types DIFFERENT, a box not judged (-1)
+LEFT_OUT with every other. Those pairs carry what the embedder cannot tell: facings of one product lit
+differently (SAME at a low cosine) and look-alike flavours (DIFFERENT at a high one).
 """
 from __future__ import annotations
 
@@ -47,12 +51,14 @@ class CropBank:
         photo: int64 (N,) index of the photo each crop comes from (crops of one photo are contiguous).
         relations: per photo an int8 (n, n) matrix of SAME / DIFFERENT / LEFT_OUT (diagonal SAME).
         names: per photo its image name.
+        typed: per photo True when its relations come from type labels (``label_relations``).
     """
 
     windows: np.ndarray
     photo: np.ndarray
     relations: list[np.ndarray]
     names: list[str] = field(default_factory=list)
+    typed: list[bool] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -66,7 +72,8 @@ class CropBank:
         """Counts of crops, photos and pairs of each relation (off the diagonal)."""
         off = [r[~np.eye(len(r), dtype=bool)] for r in self.relations]
         allp = np.concatenate(off) if off else np.zeros(0, np.int8)
-        return {"crops": len(self), "photos": len(self.relations), "pairs": int(allp.size),
+        return {"crops": len(self), "photos": len(self.relations), "typed_photos": int(sum(self.typed)),
+                "pairs": int(allp.size),
                 "same": int((allp == SAME).sum()), "different": int((allp == DIFFERENT).sum()),
                 "left_out": int((allp == LEFT_OUT).sum())}
 
@@ -86,6 +93,28 @@ def pair_relations(vectors: np.ndarray, config: BankConfig = BankConfig()) -> np
     out = np.full(cos.shape, LEFT_OUT, np.int8)
     out[cos < config.different_cos] = DIFFERENT
     out[cos >= config.same_cos] = SAME
+    np.fill_diagonal(out, SAME)
+    return out
+
+
+def label_relations(types: np.ndarray) -> np.ndarray:
+    """SAME / DIFFERENT / LEFT_OUT for every pair of one photo's boxes from their types (-1 = not judged).
+
+    Args:
+        types: int (n,) type of each box, -1 for a box not judged.
+
+    Returns:
+        int8 (n, n), symmetric, diagonal SAME.
+    """
+    types = np.asarray(types)
+    expect(types.ndim == 1 and np.issubdtype(types.dtype, np.integer), "label_relations types",
+           "a 1-d integer array (n,)", f"{types.dtype} {types.shape}")
+    judged = types >= 0
+    both = judged[:, None] & judged[None, :]
+    same = types[:, None] == types[None, :]
+    out = np.full((len(types), len(types)), LEFT_OUT, np.int8)
+    out[both & same] = SAME
+    out[both & ~same] = DIFFERENT
     np.fill_diagonal(out, SAME)
     return out
 
@@ -124,27 +153,40 @@ def is_grey(image: np.ndarray) -> bool:
 
 
 def build_bank(photos, embedder, config: BankConfig = BankConfig(), seed: int = 0, progress=None) -> CropBank:
-    """A :class:`CropBank` from ``photos``, an iterable of ``(name, image (H, W, 3) uint8, xyxy (n, 4))``.
+    """A :class:`CropBank` from ``photos``, an iterable of ``(name, image (H, W, 3) uint8, xyxy (n, 4))`` or
+    ``(name, image, xyxy, types (n,))``.
 
-    ``embedder`` (a :class:`~shelfscan.embed.CropEmbedder`) gives the vectors the pair relations come from.
+    A photo without types has its pairs related by ``embedder`` (a :class:`~shelfscan.embed.CropEmbedder`;
+    :func:`pair_relations`); a photo with types (ints, -1 = not judged) by them (:func:`label_relations`), its
+    unjudged boxes left out of the bank, and ``embedder`` is not called (None is fine when every photo has types).
     Photos with fewer than two usable boxes and grey photos (all three channels equal: a label's colour is part
     of what tells products apart) are skipped; ``progress``, if given, is called with each name and the number of
     boxes kept (0 for a skipped photo).
     """
     rng = np.random.default_rng(seed)
-    windows, photo, relations, names = [], [], [], []
-    for name, image, xyxy in photos:
-        idx = usable_boxes(xyxy, image.shape[1], image.shape[0], config, rng)
+    windows, photo, relations, names, typed = [], [], [], [], []
+    for item in photos:
+        expect(len(item) in (3, 4), "build_bank photos", "(name, image, xyxy) or (name, image, xyxy, types)",
+               f"a tuple of {len(item)}")
+        name, image, xyxy = item[:3]
+        xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
+        types = None if len(item) == 3 or item[3] is None else np.asarray(item[3])
+        expect(types is None or types.shape == (len(xyxy),), f"build_bank types of {name}",
+               f"one type per box ({len(xyxy)},)", None if types is None else types.shape)
+        judged = np.flatnonzero(types >= 0) if types is not None else np.arange(len(xyxy))
+        idx = judged[usable_boxes(xyxy[judged], image.shape[1], image.shape[0], config, rng)]
         if is_grey(image):
             idx = idx[:0]
         if progress is not None:
             progress(name, len(idx))
         if len(idx) < 2:
             continue
-        boxes = np.asarray(xyxy, np.float64)[idx]
-        relations.append(pair_relations(embedder.embed_boxes(image, boxes), config))
+        boxes = xyxy[idx]
+        relations.append(label_relations(types[idx]) if types is not None
+                         else pair_relations(embedder.embed_boxes(image, boxes), config))
         windows.append(cut_windows(image, boxes, config))
         photo.append(np.full(len(idx), len(names), np.int64))
         names.append(name)
+        typed.append(types is not None)
     expect(bool(names), "build_bank photos", "at least one photo with two usable boxes", "none")
-    return CropBank(np.concatenate(windows), np.concatenate(photo), relations, names)
+    return CropBank(np.concatenate(windows), np.concatenate(photo), relations, names, typed)

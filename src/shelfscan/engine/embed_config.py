@@ -10,6 +10,7 @@ class EmbedTrainConfig:
 
     minutes: float = 60.0  # wall-clock budget; the learning rate follows a cosine over it
     photos_per_step: int = 4
+    typed_share: float = 0.5  # of a step's photos, this share is drawn from typed photos when the bank mixes both
     crops_per_photo: int = 32
     lr: float = 1e-4
     warmup_steps: int = 20

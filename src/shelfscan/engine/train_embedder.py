@@ -1,4 +1,4 @@
-"""Fine-tuning the crop embedder's network on product crops of real shelf photos, without type labels.
+"""Fine-tuning the crop embedder's network on product crops of real shelf photos, with or without type labels.
 
 ``train_embedder`` samples a few photos per step and some crops of each, makes two random views of every crop
 (:mod:`crop_views`), embeds them with the trunk (GeM, p = 3, as ``CropEmbedder``) and lowers the within-photo
@@ -47,6 +47,30 @@ def dataset_photos(paths: list[str | Path], splits: list[str] | None = None, exc
                 yield record.name, read_image(record.path), record.boxes.xyxy
 
 
+def labelled_photos(label_dir: str | Path, images: str | Path, only: list[str] | None = None, report=None):
+    """``(name, image, xyxy, types)`` for every type-label file of ``label_dir`` (``benchmarks/data/shelf_types``
+    layout: ``{"image", "boxes", "types"}``, -1 = not judged) whose photo is in ``images``; ``only``: the label
+    files' stems to use (None: all). The input of ``crop_bank.build_bank``, beside :func:`dataset_photos`."""
+    from shelfscan.data import read_image
+
+    files = sorted(Path(label_dir).glob("*.json"))
+    expect(bool(files), f"type labels {label_dir}", "type-label JSON files", "none")
+    if only is not None:
+        missing = sorted(set(only) - {f.stem for f in files})
+        expect(not missing, f"type labels {label_dir}", f"a file for each of {sorted(only)}", f"none for {missing}")
+        files = [f for f in files if f.stem in only]
+    for f in files:
+        d = json.loads(f.read_text())
+        boxes = np.asarray(d["boxes"], np.float64).reshape(-1, 4)
+        types = np.asarray(d["types"], np.int64)
+        expect(len(types) == len(boxes), f"{f}", f"one type per box ({len(boxes)})", len(types))
+        path = Path(images) / d["image"]
+        expect(path.is_file(), f"{f}", f"its photo {d['image']} in {images}", "no such file")
+        if report is not None:
+            report(f"{f.name}: {int((types >= 0).sum())} typed boxes, {len(set(types[types >= 0].tolist()))} types")
+        yield d["image"], read_image(path), boxes, types
+
+
 def gem_embed(trunk: FeatureTrunk, x: torch.Tensor, p: float) -> torch.Tensor:
     """(B, 3, S, S) RGB 0..255 -> (B, 1280) L2-normalised GeM vectors (the embedder's network part)."""
     fmap = trunk(x).clamp(min=1e-6)
@@ -66,9 +90,23 @@ def trainable_trunk(frozen_stages: int, weights: str | Path | None = None) -> Fe
     return trunk
 
 
+def step_photos(bank: CropBank, config: EmbedTrainConfig, rng: np.random.Generator) -> np.ndarray:
+    """Indices of the photos of one step: ``photos_per_step`` distinct ones, ``typed_share`` of them (rounded, at
+    least one unless the share is 0) typed when the bank holds typed and untyped photos (a few typed photos among
+    hundreds would otherwise hardly ever be drawn), uniformly otherwise."""
+    typed = np.asarray(bank.typed if bank.typed else [False] * len(bank.relations), bool)
+    n = min(config.photos_per_step, len(typed))
+    if typed.all() or not typed.any():
+        return rng.choice(len(typed), size=n, replace=False)
+    k = min(max(1, round(config.typed_share * n)) if config.typed_share > 0 else 0, int(typed.sum()))
+    k = max(k, n - int((~typed).sum()))
+    return np.concatenate([rng.choice(np.flatnonzero(typed), size=k, replace=False),
+                           rng.choice(np.flatnonzero(~typed), size=n - k, replace=False)])
+
+
 def sample_step(bank: CropBank, slices: list[slice], config: EmbedTrainConfig, rng: np.random.Generator):
     """Crop indices (B,) and the batch's relation matrix (B, B) for one step."""
-    photos = rng.choice(len(slices), size=min(config.photos_per_step, len(slices)), replace=False)
+    photos = step_photos(bank, config, rng)
     idx, blocks, sizes = [], [], []
     for p in photos:
         sl = slices[p]
