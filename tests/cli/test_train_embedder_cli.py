@@ -104,3 +104,9 @@ def test_type_label_only_names_a_missing_file(tmp_path, capsys):
     rc = main(["train-embedder", "--type-labels", str(tmp_path), "--type-label-images", str(tmp_path),
                "--type-label-only", "b"])
     assert rc == 2 and "none for ['b']" in capsys.readouterr().err
+
+
+def test_type_labels_without_label_files_says_so(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    rc = main(["train-embedder", "--type-labels", str(tmp_path / "empty"), "--type-label-images", str(tmp_path)])
+    assert rc == 2 and "--type-labels: expected type-label JSON files" in capsys.readouterr().err

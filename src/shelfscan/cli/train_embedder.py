@@ -54,14 +54,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def label_file_images(directory: Path, flag: str, only: list[str] | None = None) -> set[str]:
+    """The image names of the type-label files in ``directory`` (only the stems ``only`` when given); InputError
+    naming ``flag`` when it holds none."""
+    files = sorted(directory.glob("*.json"))
+    if not files:
+        raise InputError(f"{flag}: expected type-label JSON files in {directory}, got none")
+    return {json.loads(f.read_text())["image"] for f in files if only is None or f.stem in only}
+
+
 def excluded_images(args: argparse.Namespace) -> set[str]:
     """The image names ``--exclude`` and ``--exclude-labels`` leave out."""
     names = set(args.exclude)
     if args.exclude_labels is not None:
-        files = sorted(args.exclude_labels.glob("*.json"))
-        if not files:
-            raise InputError(f"--exclude-labels: expected type-label JSON files in {args.exclude_labels}, got none")
-        names |= {json.loads(f.read_text())["image"] for f in files}
+        names |= label_file_images(args.exclude_labels, "--exclude-labels")
     return names
 
 
@@ -82,9 +88,7 @@ def training_photos(args: argparse.Namespace):
     exclude = excluded_images(args)
     labelled = []
     if args.type_labels is not None:
-        files = sorted(args.type_labels.glob("*.json"))
-        used = [f for f in files if args.type_label_only is None or f.stem in args.type_label_only]
-        exclude |= {json.loads(f.read_text())["image"] for f in used}
+        exclude |= label_file_images(args.type_labels, "--type-labels", args.type_label_only)
         labelled = labelled_photos(args.type_labels, args.type_label_images, args.type_label_only, report=print)
     unlabelled = dataset_photos(args.data, args.splits, exclude, report=print) if args.data else []
     return itertools.chain(labelled, unlabelled)
