@@ -110,3 +110,20 @@ def test_type_labels_without_label_files_says_so(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     rc = main(["train-embedder", "--type-labels", str(tmp_path / "empty"), "--type-label-images", str(tmp_path)])
     assert rc == 2 and "--type-labels: expected type-label JSON files" in capsys.readouterr().err
+
+
+def test_type_labels_from_two_folders(tmp_path, capsys):
+    data, out = tmp_path / "shelves", tmp_path / "run"
+    _dataset(data)
+    boxes = [[20 + j * 45, 50, 55 + j * 45, 150] for j in range(6)]
+    for folder, image in (("dev", "shelf_0.jpg"), ("extra", "shelf_1.jpg")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / image.replace(".jpg", ".json")).write_text(
+            json.dumps({"image": image, "boxes": boxes, "types": [0, 0, 0, 1, 1, 1]}))
+    rc = main(["train-embedder", "--data", str(data), "--type-labels", str(tmp_path / "dev"), str(tmp_path / "extra"),
+               "--type-label-images", str(data / "images"), "--max-steps", "1", "--photos-per-step", "2",
+               "--crops-per-photo", "4", "--frozen-stages", "6", "--threads", "1", "--out", str(out)])
+    assert rc == 0
+    assert "1 photos, 2 excluded" in capsys.readouterr().out
+    summary = json.loads((out / "config.json").read_text())["bank_summary"]
+    assert summary["photos"] == 3 and summary["typed_photos"] == 2 and summary["crops"] == 18

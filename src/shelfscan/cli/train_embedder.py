@@ -19,9 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     p.add_argument("--data", nargs="+", default=[], metavar="DIR",
                    help="datasets with product boxes (any format `train` reads)")
-    p.add_argument("--type-labels", type=Path, default=None, metavar="DIR",
-                   help="type-label files (benchmarks/data/shelf_types layout): their photos' pairs are related by "
-                        "the types typed by eye; their photos are left out of --data")
+    p.add_argument("--type-labels", type=Path, nargs="+", default=None, metavar="DIR",
+                   help="folders of type-label files (benchmarks/data/shelf_types layout): their photos' pairs are "
+                        "related by the types typed by eye; their photos are left out of --data")
     p.add_argument("--type-label-images", type=Path, default=None, metavar="DIR",
                    help="folder holding the photos of --type-labels")
     p.add_argument("--type-label-only", nargs="+", default=None, metavar="STEM",
@@ -54,20 +54,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def label_file_images(directory: Path, flag: str, only: list[str] | None = None) -> set[str]:
-    """The image names of the type-label files in ``directory`` (only the stems ``only`` when given); InputError
-    naming ``flag`` when it holds none."""
-    files = sorted(directory.glob("*.json"))
-    if not files:
-        raise InputError(f"{flag}: expected type-label JSON files in {directory}, got none")
-    return {json.loads(f.read_text())["image"] for f in files if only is None or f.stem in only}
+def label_file_images(directories: list[Path], flag: str, only: list[str] | None = None) -> set[str]:
+    """The image names of the type-label files in ``directories`` (only the stems ``only`` when given);
+    InputError naming ``flag`` when one of them holds none."""
+    names = set()
+    for directory in directories:
+        files = sorted(directory.glob("*.json"))
+        if not files:
+            raise InputError(f"{flag}: expected type-label JSON files in {directory}, got none")
+        names |= {json.loads(f.read_text())["image"] for f in files if only is None or f.stem in only}
+    return names
 
 
 def excluded_images(args: argparse.Namespace) -> set[str]:
     """The image names ``--exclude`` and ``--exclude-labels`` leave out."""
     names = set(args.exclude)
     if args.exclude_labels is not None:
-        names |= label_file_images(args.exclude_labels, "--exclude-labels")
+        names |= label_file_images([args.exclude_labels], "--exclude-labels")
     return names
 
 

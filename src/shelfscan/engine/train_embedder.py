@@ -47,17 +47,21 @@ def dataset_photos(paths: list[str | Path], splits: list[str] | None = None, exc
                 yield record.name, read_image(record.path), record.boxes.xyxy
 
 
-def labelled_photos(label_dir: str | Path, images: str | Path, only: list[str] | None = None, report=None):
-    """``(name, image, xyxy, types)`` for every type-label file of ``label_dir`` (``benchmarks/data/shelf_types``
-    layout: ``{"image", "boxes", "types"}``, -1 = not judged) whose photo is in ``images``; ``only``: the label
-    files' stems to use (None: all). The input of ``crop_bank.build_bank``, beside :func:`dataset_photos`."""
+def labelled_photos(label_dirs: str | Path | list[str | Path], images: str | Path, only: list[str] | None = None,
+                    report=None):
+    """``(name, image, xyxy, types)`` for every type-label file of the folders ``label_dirs``
+    (``benchmarks/data/shelf_types`` layout: ``{"image", "boxes", "types"}``, -1 = not judged) whose photo is in
+    ``images``; ``only``: the label files' stems to use (None: all). The input of ``crop_bank.build_bank``, beside
+    :func:`dataset_photos`."""
     from shelfscan.data import read_image
 
-    files = sorted(Path(label_dir).glob("*.json"))
-    expect(bool(files), f"type labels {label_dir}", "type-label JSON files", "none")
+    dirs = [label_dirs] if isinstance(label_dirs, (str, Path)) else list(label_dirs)
+    files = sorted((f for d in dirs for f in Path(d).glob("*.json")), key=lambda f: (f.stem, str(f)))
+    where = ", ".join(map(str, dirs))
+    expect(bool(files), f"type labels {where}", "type-label JSON files", "none")
     if only is not None:
         missing = sorted(set(only) - {f.stem for f in files})
-        expect(not missing, f"type labels {label_dir}", f"a file for each of {sorted(only)}", f"none for {missing}")
+        expect(not missing, f"type labels {where}", f"a file for each of {sorted(only)}", f"none for {missing}")
         files = [f for f in files if f.stem in only]
     for f in files:
         d = json.loads(f.read_text())
