@@ -127,3 +127,12 @@ def test_type_labels_from_two_folders(tmp_path, capsys):
     assert "1 photos, 2 excluded" in capsys.readouterr().out
     summary = json.loads((out / "config.json").read_text())["bank_summary"]
     assert summary["photos"] == 3 and summary["typed_photos"] == 2 and summary["crops"] == 18
+
+
+def test_a_photo_typed_in_two_folders_is_refused(tmp_path, capsys):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.json").write_text(json.dumps({"image": "x.jpg", "boxes": [], "types": []}))
+    rc = main(["train-embedder", "--type-labels", str(tmp_path / "a"), str(tmp_path / "b"), "--type-label-images",
+               str(tmp_path)])
+    assert rc == 2 and "each photo's label file in one folder only" in capsys.readouterr().err

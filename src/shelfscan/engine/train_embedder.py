@@ -59,6 +59,9 @@ def labelled_photos(label_dirs: str | Path | list[str | Path], images: str | Pat
     files = sorted((f for d in dirs for f in Path(d).glob("*.json")), key=lambda f: (f.stem, str(f)))
     where = ", ".join(map(str, dirs))
     expect(bool(files), f"type labels {where}", "type-label JSON files", "none")
+    stems = [f.stem for f in files]
+    twice = sorted({t for t in stems if stems.count(t) > 1})
+    expect(not twice, f"type labels {where}", "each photo's label file in one folder only", f"{twice} in two")
     if only is not None:
         missing = sorted(set(only) - {f.stem for f in files})
         expect(not missing, f"type labels {where}", f"a file for each of {sorted(only)}", f"none for {missing}")
