@@ -54,23 +54,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def label_file_images(directories: list[Path], flag: str, only: list[str] | None = None) -> set[str]:
-    """The image names of the type-label files in ``directories`` (only the stems ``only`` when given);
-    InputError naming ``flag`` when one of them holds none."""
-    names = set()
-    for directory in directories:
-        files = sorted(directory.glob("*.json"))
-        if not files:
-            raise InputError(f"{flag}: expected type-label JSON files in {directory}, got none")
-        names |= {json.loads(f.read_text())["image"] for f in files if only is None or f.stem in only}
-    return names
+def label_file_images(files: list[Path]) -> set[str]:
+    """The image names of the type-label files ``files``."""
+    return {json.loads(f.read_text())["image"] for f in files}
 
 
 def excluded_images(args: argparse.Namespace) -> set[str]:
     """The image names ``--exclude`` and ``--exclude-labels`` leave out."""
     names = set(args.exclude)
     if args.exclude_labels is not None:
-        names |= label_file_images([args.exclude_labels], "--exclude-labels")
+        from shelfscan.engine.train_embedder import type_label_files
+
+        names |= label_file_images(type_label_files(args.exclude_labels, what="--exclude-labels"))
     return names
 
 
@@ -79,7 +74,7 @@ def training_photos(args: argparse.Namespace):
     InputError when neither is given or ``--type-labels`` comes without its images."""
     import itertools
 
-    from shelfscan.engine.train_embedder import dataset_photos, labelled_photos
+    from shelfscan.engine.train_embedder import dataset_photos, labelled_photos, type_label_files
 
     if not args.data and args.type_labels is None:
         raise InputError("train-embedder: expected --data DIR... or --type-labels DIR (or both), got neither")
@@ -91,8 +86,9 @@ def training_photos(args: argparse.Namespace):
     exclude = excluded_images(args)
     labelled = []
     if args.type_labels is not None:
-        exclude |= label_file_images(args.type_labels, "--type-labels", args.type_label_only)
-        labelled = labelled_photos(args.type_labels, args.type_label_images, args.type_label_only, report=print)
+        files = type_label_files(args.type_labels, args.type_label_only, what="--type-labels")
+        exclude |= label_file_images(files)
+        labelled = labelled_photos(files, args.type_label_images, report=print)
     unlabelled = dataset_photos(args.data, args.splits, exclude, report=print) if args.data else []
     return itertools.chain(labelled, unlabelled)
 

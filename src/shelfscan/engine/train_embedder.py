@@ -47,25 +47,33 @@ def dataset_photos(paths: list[str | Path], splits: list[str] | None = None, exc
                 yield record.name, read_image(record.path), record.boxes.xyxy
 
 
-def labelled_photos(label_dirs: str | Path | list[str | Path], images: str | Path, only: list[str] | None = None,
-                    report=None):
-    """``(name, image, xyxy, types)`` for every type-label file of the folders ``label_dirs``
-    (``benchmarks/data/shelf_types`` layout: ``{"image", "boxes", "types"}``, -1 = not judged) whose photo is in
-    ``images``; ``only``: the label files' stems to use (None: all). The input of ``crop_bank.build_bank``, beside
-    :func:`dataset_photos`."""
-    from shelfscan.data import read_image
-
+def type_label_files(label_dirs: str | Path | list[str | Path], only: list[str] | None = None,
+                     what: str = "type labels") -> list[Path]:
+    """The type-label files (``*.json``) of the folders ``label_dirs``, by stem; ``only``: the stems to keep (None:
+    all). InputError naming ``what`` for a folder without label files, a stem of ``only`` with no file, or a stem
+    with a file in two folders."""
     dirs = [label_dirs] if isinstance(label_dirs, (str, Path)) else list(label_dirs)
-    files = sorted((f for d in dirs for f in Path(d).glob("*.json")), key=lambda f: (f.stem, str(f)))
-    where = ", ".join(map(str, dirs))
-    expect(bool(files), f"type labels {where}", "type-label JSON files", "none")
+    files = []
+    for folder in dirs:
+        found = sorted(Path(folder).glob("*.json"))
+        expect(bool(found), what, f"type-label JSON files in {folder}", "none")
+        files += found
     stems = [f.stem for f in files]
     twice = sorted({t for t in stems if stems.count(t) > 1})
-    expect(not twice, f"type labels {where}", "each photo's label file in one folder only", f"{twice} in two")
+    expect(not twice, what, "each photo's label file in one folder only", f"{twice} in two")
     if only is not None:
-        missing = sorted(set(only) - {f.stem for f in files})
-        expect(not missing, f"type labels {where}", f"a file for each of {sorted(only)}", f"none for {missing}")
+        missing = sorted(set(only) - set(stems))
+        expect(not missing, what, f"a file for each of {sorted(only)}", f"none for {missing}")
         files = [f for f in files if f.stem in only]
+    return sorted(files, key=lambda f: f.stem)
+
+
+def labelled_photos(files: list[Path], images: str | Path, report=None):
+    """``(name, image, xyxy, types)`` for every type-label file of ``files`` (:func:`type_label_files`;
+    ``benchmarks/data/shelf_types`` layout: ``{"image", "boxes", "types"}``, -1 = not judged), its photo read from
+    ``images``. The input of ``crop_bank.build_bank``, beside :func:`dataset_photos`."""
+    from shelfscan.data import read_image
+
     for f in files:
         d = json.loads(f.read_text())
         boxes = np.asarray(d["boxes"], np.float64).reshape(-1, 4)
