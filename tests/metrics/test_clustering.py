@@ -51,3 +51,34 @@ def test_bad_input():
         clustering_scores([0, 1], [0])
     with pytest.raises(InputError, match="features"):
         clustering_scores([0, 1], [0, 1], np.zeros((3, 2)))
+
+
+def test_pair_separation_on_a_known_matrix():
+    from shelfscan.metrics import pair_separation
+
+    # four items, types a a b b; the distances: the a pair 0.2, the b pair 0.9, every a-b pair 0.5 except one 1.0
+    d = np.array([[0.0, 0.2, 0.5, 0.5],
+                  [0.2, 0.0, 0.5, 1.0],
+                  [0.5, 0.5, 0.0, 0.9],
+                  [0.5, 1.0, 0.9, 0.0]])
+    out = pair_separation(d, ["a", "a", "b", "b"], cut=0.6)
+    # pairs: same (0.2, 0.9), different (0.5, 0.5, 0.5, 1.0). AUC of "different" by distance: of the 2 x 4
+    # (same, different) comparisons the different pair is farther in 0.2's four and in 0.9's one (1.0): 5 / 8
+    assert out["auc"] == pytest.approx(5 / 8)
+    # nearest other item: 0 -> 1 (a, right), 1 -> 0 (right), 2 -> 0 or 1 at 0.5 (wrong), 3 -> 0 at 0.5 (wrong)
+    assert out["nn_purity"] == pytest.approx(0.5)
+    assert out["same_above_cut"] == pytest.approx(0.5)       # 0.9 of (0.2, 0.9)
+    assert out["different_below_cut"] == pytest.approx(0.75)  # three 0.5s of four
+    assert (out["same_pairs"], out["different_pairs"]) == (2, 4)
+
+
+def test_pair_separation_singletons_and_errors():
+    from shelfscan.metrics import pair_separation
+
+    out = pair_separation(np.array([[0.0, 1.0], [1.0, 0.0]]), [0, 1], cut=0.5)
+    assert out["auc"] is None and out["nn_purity"] is None and out["same_above_cut"] is None
+    assert out["different_below_cut"] == 0.0
+    with pytest.raises(InputError, match=r"expected shape \(3, 3\) for 3 labels, got \(2, 2\)"):
+        pair_separation(np.zeros((2, 2)), [0, 0, 1], cut=1.0)
+    with pytest.raises(InputError, match="expected a finite number"):
+        pair_separation(np.zeros((2, 2)), [0, 0], cut=float("nan"))

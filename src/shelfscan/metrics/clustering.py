@@ -68,3 +68,47 @@ def clustering_scores(labels_true: Any, labels_pred: Any, features: Any = None, 
     if 2 <= n_clusters <= len(y) - 1:
         out["silhouette"] = float(metrics.silhouette_score(x, y, metric="cosine"))
     return out
+
+
+def pair_separation(distances: Any, labels_true: Any, cut: float) -> dict:
+    """How well a distance matrix tells boxes of one type from boxes of two, before any clustering.
+
+    A grouping can only be as good as the distances it cuts: this says whether the errors of a clustering come
+    from the distances (same-type pairs far apart, different-type pairs close) or from the clustering.
+
+    Args:
+        distances: (N, N) symmetric distances between items.
+        labels_true: (N,) known identities (any labels).
+        cut: the clustering's cut on those distances.
+
+    Returns:
+        ``{"auc", "nn_purity", "same_above_cut", "different_below_cut", "same_pairs", "different_pairs"}``:
+        the ROC AUC of the distance as a score of "two types" over all pairs (1: every different-type pair
+        farther than every same-type pair; None without pairs of both kinds); the share of the items whose type has
+        other members whose nearest other item is of their own type (None when no type has two members); the
+        share of same-type pairs farther than ``cut`` and of different-type pairs at most ``cut`` apart (None
+        without such pairs); and the numbers of pairs of each kind.
+    """
+    d = np.asarray(distances, dtype=np.float64)
+    y = _labels(labels_true, "labels_true")
+    if d.ndim != 2 or d.shape != (len(y), len(y)):
+        raise InputError(f"pair_separation distances: expected shape ({len(y)}, {len(y)}) for {len(y)} labels, "
+                         f"got {d.shape}")
+    if not np.isfinite(cut):
+        raise InputError(f"pair_separation cut: expected a finite number, got {cut!r}")
+    rows, cols = np.triu_indices(len(y), 1)
+    same = y[rows] == y[cols]
+    pair_d = d[rows, cols]
+    n_same, n_diff = int(same.sum()), int((~same).sum())
+    auc = float(metrics.roc_auc_score(~same, pair_d)) if n_same and n_diff else None
+    _, inverse, sizes = np.unique(y, return_inverse=True, return_counts=True)
+    has_mate = sizes[inverse] >= 2
+    purity = None
+    if has_mate.any() and len(y) > 1:
+        others = d + np.diag(np.full(len(y), np.inf))
+        nearest = others.argmin(1)
+        purity = float((y[nearest] == y)[has_mate].mean())
+    return {"auc": auc, "nn_purity": purity,
+            "same_above_cut": float((pair_d[same] > cut).mean()) if n_same else None,
+            "different_below_cut": float((pair_d[~same] <= cut).mean()) if n_diff else None,
+            "same_pairs": n_same, "different_pairs": n_diff}
