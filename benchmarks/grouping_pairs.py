@@ -35,6 +35,11 @@ def photo_scores(distances: np.ndarray, types: np.ndarray, cut: float) -> dict:
     return {**out, "ari": aris[cut], "best_cut": best, "ari_best_cut": aris[best]}
 
 
+def fmt(value: float | None, width: int) -> str:
+    """A score in a column of ``width``; "-" where it is undefined (e.g. no same-type pairs on a photo)."""
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.3f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--labels", default=LABELS)
@@ -67,14 +72,15 @@ def main() -> None:
         r = {"photo": f.stem, **photo_scores(dist, types, cut)}
         rows.append(r)
         print(f"{f.stem + ('*' if f.stem in TUNED_ON else ' '):<13} {len(types):>5} {len(np.unique(types)):>5} "
-              f"{r['auc']:>6.3f} {r['nn_purity']:>6.3f} {r['same_above_cut']:>8.3f} {r['different_below_cut']:>9.3f} "
-              f"{r['ari']:>6.3f} {r['best_cut']:>8.1f} {r['ari_best_cut']:>6.3f}", flush=True)
+              f"{fmt(r['auc'], 6)} {fmt(r['nn_purity'], 6)} {fmt(r['same_above_cut'], 8)} "
+              f"{fmt(r['different_below_cut'], 9)} {r['ari']:>6.3f} {r['best_cut']:>8.1f} {r['ari_best_cut']:>6.3f}",
+              flush=True)
     for name, keep in (("all", lambda s: True), ("held out", lambda s: s not in TUNED_ON),
                        ("tuned on", lambda s: s in TUNED_ON)):
         sub = [r for r in rows if keep(r["photo"])]
         if sub:
-            m = {k: float(np.mean([r[k] for r in sub])) for k in ("auc", "nn_purity", "same_above_cut",
-                                                                   "different_below_cut", "ari", "ari_best_cut")}
+            m = {k: float(np.mean([r[k] for r in sub if r[k] is not None] or [np.nan]))
+                 for k in ("auc", "nn_purity", "same_above_cut", "different_below_cut", "ari", "ari_best_cut")}
             print(f"mean {name} ({len(sub)}): AUC {m['auc']:.3f}  1-NN {m['nn_purity']:.3f}  same>cut "
                   f"{m['same_above_cut']:.3f}  diff<=cut {m['different_below_cut']:.3f}  ARI at {cut} {m['ari']:.3f}"
                   f"  ARI at each photo's best cut {m['ari_best_cut']:.3f}")

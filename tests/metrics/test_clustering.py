@@ -82,3 +82,7 @@ def test_pair_separation_singletons_and_errors():
         pair_separation(np.zeros((2, 2)), [0, 0, 1], cut=1.0)
     with pytest.raises(InputError, match="expected a finite number"):
         pair_separation(np.zeros((2, 2)), [0, 0], cut=float("nan"))
+    with pytest.raises(InputError, match="expected a finite number, got '1'"):
+        pair_separation(np.zeros((2, 2)), [0, 0], cut="1")
+    with pytest.raises(InputError, match="expected finite values, got 2 NaN or infinite"):
+        pair_separation(np.array([[0.0, np.nan], [np.nan, 0.0]]), [0, 1], cut=1.0)

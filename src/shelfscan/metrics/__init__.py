@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from shelfscan.metrics.detection import DetectionMetrics, evaluate_detections
     from shelfscan.metrics.type_counts import match_clusters, shelf_type_scores, type_count_metrics
 
-_HOMES = {"clustering_scores": "clustering", "pair_separation": "clustering", "count_errors": "counting", "DetectionMetrics": "detection",
-          "evaluate_detections": "detection", "match_clusters": "type_counts", "shelf_type_scores": "type_counts",
-          "type_count_metrics": "type_counts"}
+_HOMES = {"clustering_scores": "clustering", "pair_separation": "clustering", "count_errors": "counting",
+          "DetectionMetrics": "detection", "evaluate_detections": "detection", "match_clusters": "type_counts",
+          "shelf_type_scores": "type_counts", "type_count_metrics": "type_counts"}
 
 __all__ = ["DetectionMetrics", "EvalConfig", "clustering_scores", "count_errors", "evaluate_detections",
            "match_clusters", "pair_separation", "shelf_type_scores", "type_count_metrics"]

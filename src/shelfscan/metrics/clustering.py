@@ -1,6 +1,7 @@
 """How well discovered groups of crops agree with known product identities (scikit-learn scores)."""
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -94,7 +95,10 @@ def pair_separation(distances: Any, labels_true: Any, cut: float) -> dict:
     if d.ndim != 2 or d.shape != (len(y), len(y)):
         raise InputError(f"pair_separation distances: expected shape ({len(y)}, {len(y)}) for {len(y)} labels, "
                          f"got {d.shape}")
-    if not np.isfinite(cut):
+    if not np.isfinite(d).all():
+        raise InputError(f"pair_separation distances: expected finite values, got {int((~np.isfinite(d)).sum())} "
+                         f"NaN or infinite")
+    if isinstance(cut, bool) or not isinstance(cut, numbers.Real) or not np.isfinite(cut):
         raise InputError(f"pair_separation cut: expected a finite number, got {cut!r}")
     rows, cols = np.triu_indices(len(y), 1)
     same = y[rows] == y[cols]
