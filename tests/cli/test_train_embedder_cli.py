@@ -37,12 +37,13 @@ def test_train_embedder_writes_weights_a_crop_embedder_reads(tmp_path, capsys):
     (labels / "shelf_2.json").write_text(json.dumps({"image": "shelf_2.jpg", "boxes": [], "types": []}))
     rc = main(["train-embedder", "--data", str(data), "--exclude-labels", str(labels), "--max-steps", "2",
                "--photos-per-step", "2", "--crops-per-photo", "4", "--frozen-stages", "5", "--threads", "1",
-               "--out", str(out)])
+               "--device", "cpu", "--out", str(out)])
     assert rc == 0
     text = capsys.readouterr().out
     assert "2 photos, 1 excluded" in text and "photos 2" in text
     config = json.loads((out / "config.json").read_text())
     assert config["bank_summary"]["crops"] == 12 and config["train"]["frozen_stages"] == 5
+    assert config["train"]["device"] == "cpu"
     trained, imagenet = FeatureTrunk(out / "last.pt").net.state_dict(), FeatureTrunk().net.state_dict()
     assert torch.equal(trained["conv_stem.weight"], imagenet["conv_stem.weight"])
     assert torch.equal(trained["blocks.4.0.conv_pw.weight"], imagenet["blocks.4.0.conv_pw.weight"])
@@ -50,6 +51,20 @@ def test_train_embedder_writes_weights_a_crop_embedder_reads(tmp_path, capsys):
     vectors = CropEmbedder(weights=out / "last.pt").embed_boxes(np.full((64, 64, 3), 90, np.uint8),
                                                                 np.array([[0, 0, 32, 64]], np.float32))
     assert vectors.shape == (1, 1408) and np.isfinite(vectors).all()
+
+
+@pytest.mark.parametrize("device, message", [
+    ("tpu", "expected 'cpu', 'cuda' or 'cuda:N', got 'tpu'"),
+    ("cuda:x", "expected 'cpu', 'cuda' or 'cuda:N', got 'cuda:x'"),
+    ("cuda:99", "expected a CUDA device this torch can see"),
+])
+def test_a_device_torch_cannot_use_is_refused_before_any_crop_is_cut(tmp_path, capsys, device, message):
+    _dataset(tmp_path / "shelves")
+    rc = main(["train-embedder", "--data", str(tmp_path / "shelves"), "--device", device, "--out",
+               str(tmp_path / "run")])
+    captured = capsys.readouterr()
+    assert rc == 2 and message in captured.err and "crop bank" not in captured.out
+    assert not (tmp_path / "run").exists()
 
 
 def test_exclude_labels_without_label_files_says_so(tmp_path, capsys):

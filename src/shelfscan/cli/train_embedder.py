@@ -49,6 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"pairs below this cosine are different types (default {b.different_cos}); between the two: "
                         "not used")
     p.add_argument("--threads", type=int, default=None, help="CPU threads of torch (default: its own)")
+    p.add_argument("--device", default=d.device,
+                   help=f"torch device of the network: cpu, cuda, cuda:0 (default {d.device}; CUDA trains in "
+                        "bfloat16 autocast)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--out", type=Path, default=Path("runs/embedder/train"), help="run folder")
     p.set_defaults(func=run)
@@ -99,8 +102,9 @@ def run(args: argparse.Namespace) -> int:
     torch = import_torch("train-embedder")
     from shelfscan.embed import CropEmbedder
     from shelfscan.engine.crop_bank import build_bank
-    from shelfscan.engine.train_embedder import train_embedder
+    from shelfscan.engine.train_embedder import train_embedder, training_device
 
+    training_device(args.device)  # a device this torch cannot use is refused before the crops are cut
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     if not 0 < args.different_cos <= args.same_cos <= 1:
@@ -112,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     config = EmbedTrainConfig(minutes=args.minutes, max_steps=args.max_steps, lr=args.lr,
                               photos_per_step=args.photos_per_step, crops_per_photo=args.crops_per_photo,
                               typed_share=args.typed_share,
-                              frozen_stages=args.frozen_stages, seed=args.seed, init=args.init)
+                              frozen_stages=args.frozen_stages, seed=args.seed, init=args.init, device=args.device)
     photos = training_photos(args)
     bank = build_bank(photos, CropEmbedder(flip=True, precision="auto", threads=args.threads), bank_config,
                       seed=args.seed)

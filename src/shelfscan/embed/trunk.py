@@ -110,5 +110,5 @@ def lukemelas_state_dict(trunk: FeatureTrunk, reference: str | Path | None = Non
     path = Path(reference) if reference is not None else imagenet_weights_path("lite0")
     ref = torch.load(path, map_location="cpu", weights_only=True)
     own = trunk.net.state_dict()
-    return {key: (value if key.endswith("num_batches_tracked") else own[_timm_name(key)].detach().clone())
+    return {key: (value if key.endswith("num_batches_tracked") else own[_timm_name(key)].detach().cpu().clone())
             for key, value in ref.items()}

@@ -21,3 +21,4 @@ class EmbedTrainConfig:
     max_steps: int | None = None  # stop after this many steps even if time is left (None: time only)
     seed: int = 0
     init: str | None = None  # lukemelas-layout state_dict to start from (None: the ImageNet weights)
+    device: str = "cpu"  # torch device of the network ("cuda", "cuda:1"); the random views are cut on the CPU

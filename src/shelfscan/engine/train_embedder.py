@@ -23,7 +23,7 @@ from shelfscan.engine.crop_views import ViewConfig, random_views
 from shelfscan.engine.embed_config import EmbedTrainConfig
 from shelfscan.engine.train import warmup_cosine
 from shelfscan.engine.shelf_contrast import batch_relations, shelf_contrastive_loss
-from shelfscan.errors import expect
+from shelfscan.errors import InputError, expect
 
 
 def dataset_photos(paths: list[str | Path], splits: list[str] | None = None, exclude: set[str] = frozenset(),
@@ -88,7 +88,7 @@ def labelled_photos(files: list[Path], images: str | Path, report=None):
 
 def gem_embed(trunk: FeatureTrunk, x: torch.Tensor, p: float) -> torch.Tensor:
     """(B, 3, S, S) RGB 0..255 -> (B, 1280) L2-normalised GeM vectors (the embedder's network part)."""
-    fmap = trunk(x).clamp(min=1e-6)
+    fmap = trunk(x).float().clamp(min=1e-6)  # GeM in float32 also where the trunk ran under bfloat16 autocast
     return torch.nn.functional.normalize(fmap.pow(p).mean((2, 3)).pow(1.0 / p), dim=1)
 
 
@@ -103,6 +103,23 @@ def trainable_trunk(frozen_stages: int, weights: str | Path | None = None) -> Fe
             param.requires_grad_(False)
     trunk.eval()  # BatchNorm statistics stay those of ImageNet (batches of one shelf are not i.i.d.)
     return trunk
+
+
+def training_device(name: str) -> torch.device:
+    """``name`` as a torch device the network can run on, or InputError (a malformed name, or a CUDA device
+    this torch cannot see)."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as exc:
+        raise InputError(f"train-embedder device: expected 'cpu', 'cuda' or 'cuda:N', got {name!r}") from exc
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (device.index is not None and device.index >= count):
+            raise InputError(f"train-embedder device: expected a CUDA device this torch can see "
+                             f"({count} visible), got {name!r}")
+    elif device.type != "cpu":
+        raise InputError(f"train-embedder device: expected 'cpu', 'cuda' or 'cuda:N', got {name!r}")
+    return device
 
 
 def step_photos(bank: CropBank, config: EmbedTrainConfig, rng: np.random.Generator) -> np.ndarray:
@@ -143,7 +160,8 @@ def train_embedder(bank: CropBank, out_dir: str | Path, config: EmbedTrainConfig
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    trunk = trainable_trunk(config.frozen_stages, config.init)
+    device = training_device(config.device)
+    trunk = trainable_trunk(config.frozen_stages, config.init).to(device)
     params = [p for p in trunk.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     slices, box = bank.photo_slices(), box_in_window(bank_config)
@@ -156,9 +174,10 @@ def train_embedder(bank: CropBank, out_dir: str | Path, config: EmbedTrainConfig
         while time.time() - start < config.minutes * 60 and (config.max_steps is None or step < config.max_steps):
             idx, rel = sample_step(bank, slices, config, rng)
             crops = windows[torch.from_numpy(idx)]
-            z1 = gem_embed(trunk, random_views(crops, box, views, gen), config.gem_p)
-            z2 = gem_embed(trunk, random_views(crops, box, views, gen), config.gem_p)
-            loss = shelf_contrastive_loss(z1, z2, rel, config.temperature)
+            v1, v2 = (random_views(crops, box, views, gen).to(device, non_blocking=True) for _ in range(2))
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                z1, z2 = gem_embed(trunk, v1, config.gem_p), gem_embed(trunk, v2, config.gem_p)
+            loss = shelf_contrastive_loss(z1, z2, rel.to(device), config.temperature)
             lr = warmup_cosine(config.lr, step, config.warmup_steps, (time.time() - start) / (config.minutes * 60))
             for group in opt.param_groups:
                 group["lr"] = lr
